@@ -1,0 +1,79 @@
+"""Sessions only: one per torch release and build of matrix.toml, plus
+`matrix`, `tests` and `aggregate`. The logic lives in src/exportmatrix.
+
+    nox -l                       list sessions
+    nox -s torch-2.4             one release, default build
+    nox -s matrix                the default matrix, merged into results/
+    nox -s matrix -- 2.4 2.10    only those releases
+    nox -s tests                 the project's tests
+
+EXPORTMATRIX_CONFIG and EXPORTMATRIX_RESULTS point at another matrix file
+and results folder (the end-to-end tests use them).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from exportmatrix.config import load  # noqa: E402
+from exportmatrix.environments import plan  # noqa: E402
+from exportmatrix.orchestrate import matrix_main  # noqa: E402
+from exportmatrix.session import run_environment  # noqa: E402
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests"]
+
+CONFIG = load(os.environ.get("EXPORTMATRIX_CONFIG", ROOT / "matrix.toml"))
+RESULTS = Path(os.environ.get("EXPORTMATRIX_RESULTS", ROOT / "results")).resolve()
+
+
+def _torch_session(environment):
+    def session(session: nox.Session) -> None:
+        run_environment(session, environment, RESULTS)
+
+    session.__doc__ = "torch %s (%s build) on Python %s" % (
+        environment.release, environment.build.name, environment.python)
+    return nox.session(
+        name=environment.session_name,
+        python=environment.python,
+        reuse_venv=True,
+        default=False,
+        tags=["torch", "build-" + environment.build.name],
+    )(session)
+
+
+for _environment in plan(CONFIG):
+    _torch_session(_environment)
+
+
+@nox.session(python=False, default=False)
+def matrix(session: nox.Session) -> None:
+    """Run every release of the default build (or those after --), merge into results/matrix.json."""
+    returncode = matrix_main(session.posargs, CONFIG, RESULTS, ROOT / "noxfile.py")
+    if returncode:
+        session.error("the matrix is written, but not every environment completed (see above)")
+
+
+@nox.session(python=False, default=False)
+def aggregate(session: nox.Session) -> None:
+    """Merge whatever is in results/envs into results/matrix.json without running anything."""
+    from exportmatrix.orchestrate import merge_and_report
+
+    if merge_and_report(RESULTS):
+        session.error("some results could not be merged or did not complete")
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """The project's tests: unit, classifier, end-to-end (installs real torch releases); ruff; mypy."""
+    session.install("-e", ".[dev]")
+    session.run("ruff", "check", ".")
+    session.run("mypy")
+    session.run("pytest", *session.posargs)
+

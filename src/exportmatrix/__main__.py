@@ -1,0 +1,5 @@
+import sys
+
+from exportmatrix.cli import main
+
+sys.exit(main())

@@ -1,0 +1,101 @@
+"""Merge the environments' streams into one matrix (results/matrix.json)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from exportmatrix.schemas import problems
+from exportmatrix.streams import Stream, StreamError, read_stream
+
+SCHEMA = "exportmatrix/1"
+ENVIRONMENT_FIELDS = ("id", "session", "release", "torch", "local_tag", "build", "index", "python",
+                      "python_requested", "platform", "machine", "status", "reason", "cuda", "hip",
+                      "devices", "gpus")
+
+
+@dataclass
+class Aggregated:
+    matrix: dict[str, Any]
+    errors: list[str]  # files that could not be merged, each named with its problem
+
+
+def release_key(environment: dict[str, Any]) -> tuple:
+    """Order environments by torch version, then build, then Python."""
+    text = (environment.get("torch") or environment.get("release") or "").split("+")[0]
+    try:
+        version: Any = Version(text)
+    except InvalidVersion:
+        version = Version("0")
+    return (version, environment.get("build", ""), environment.get("python") or "")
+
+
+def _environment_entry(stream: Stream) -> dict[str, Any]:
+    source = stream.environment
+    entry = {key: source.get(key) for key in ENVIRONMENT_FIELDS if key in source}
+    entry.setdefault("torch", None)
+    entry.setdefault("python", source.get("python_requested"))
+    entry.setdefault("cuda", None)
+    entry.setdefault("devices", [])
+    if entry["status"] == "ok" and not stream.complete:
+        entry["status"] = "incomplete"
+        entry["reason"] = "the suite stopped before its end line; the cells it recorded are kept"
+    return entry
+
+
+def merge(streams: list[Stream]) -> dict[str, Any]:
+    streams = sorted(streams, key=lambda s: release_key(s.environment))
+    behaviours: dict[str, dict[str, Any]] = {}
+    observations, upstream = [], []
+    for stream in streams:
+        env_id = stream.environment["id"]
+        for behaviour in stream.behaviours:
+            behaviours[behaviour["id"]] = behaviour  # newest release's declaration wins
+        observations += [{"environment": env_id, **o} for o in stream.observations]
+        upstream += [{"environment": env_id, **u} for u in stream.upstream]
+    return {
+        "schema": SCHEMA,
+        "environments": [_environment_entry(s) for s in streams],
+        "behaviours": sorted(behaviours.values(), key=lambda b: b["id"]),
+        "observations": observations,
+        "upstream": upstream,
+    }
+
+
+def aggregate(envs_dir: Path, sessions: set[str] | None = None) -> Aggregated:
+    """Merge every stream in `envs_dir`, or only those the named sessions wrote."""
+    streams, errors = [], []
+    for path in sorted(Path(envs_dir).glob("*.jsonl")):
+        try:
+            stream = read_stream(path)
+        except (StreamError, OSError) as error:
+            errors.append(str(error))
+            continue
+        if sessions is None or stream.environment.get("session") in sessions:
+            streams.append(stream)
+    seen: dict[str, Path] = {}
+    for stream in streams:
+        env_id = stream.environment["id"]
+        if env_id in seen:
+            errors.append("%s: environment %s is also in %s" % (stream.path, env_id, seen[env_id]))
+        seen[env_id] = stream.path
+    matrix = merge([s for s in streams if seen[s.environment["id"]] == s.path])
+    found = problems("matrix", matrix)
+    if found:
+        raise ValueError("the merged matrix breaks its schema: " + "; ".join(found[:5]))
+    return Aggregated(matrix, errors)
+
+
+def write_json_atomically(path: Path, document: Any) -> None:
+    """Write to a temporary file beside `path`, then rename: never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(".%s.%d.tmp" % (path.name, os.getpid()))
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=1, ensure_ascii=False)
+        handle.write("\n")
+    os.replace(temporary, path)

@@ -1,0 +1,59 @@
+"""Where an outcome changes between consecutive releases of one build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from exportmatrix.aggregate import release_key
+from exportmatrix.outcomes import label
+
+
+@dataclass(frozen=True)
+class Change:
+    behaviour: str
+    exporter: str
+    device: str
+    build: str
+    before: str  # outcome label
+    last_before: str  # last release with `before`
+    after: str
+    first_after: str
+
+    def __str__(self) -> str:
+        where = "" if self.device == "cpu" else " [%s]" % self.device
+        return "%s / %s%s: %s up to %s → %s from %s" % (
+            self.behaviour, self.exporter, where, self.before, self.last_before, self.after, self.first_after)
+
+
+def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Environments that ran, per build, oldest release first."""
+    by_build: dict[str, list[dict[str, Any]]] = {}
+    for environment in sorted(matrix["environments"], key=release_key):
+        if environment["status"] in ("ok", "incomplete"):
+            by_build.setdefault(environment["build"], []).append(environment)
+    return by_build
+
+
+def cell_index(matrix: dict[str, Any]) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+    """(environment, behaviour, exporter, device) → observation."""
+    return {(o["environment"], o["behaviour"], o["exporter"], o["device"]): o for o in matrix["observations"]}
+
+
+def outcome_changes(matrix: dict[str, Any]) -> list[Change]:
+    cells = cell_index(matrix)
+    keys = sorted({(o["behaviour"], o["exporter"], o["device"]) for o in matrix["observations"]})
+    found = []
+    for build, environments in series(matrix).items():
+        for behaviour, exporter, device in keys:
+            previous = None  # (label, release)
+            for environment in environments:
+                observation = cells.get((environment["id"], behaviour, exporter, device))
+                if observation is None:
+                    continue
+                current = label(observation)
+                if previous and previous[0] != current:
+                    found.append(Change(behaviour, exporter, device, build, previous[0], previous[1], current,
+                                        environment["release"]))
+                previous = (current, environment["release"])
+    return found

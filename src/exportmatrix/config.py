@@ -1,0 +1,198 @@
+"""matrix.toml: read, validate, and describe the declared matrix.
+
+Every problem is one ConfigError whose message names the file, the key and
+the value, so a bad file stops before anything is installed.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A matrix.toml problem, worded for the user."""
+
+
+@dataclass(frozen=True)
+class Build:
+    name: str
+    index: str
+    releases: SpecifierSet
+
+
+@dataclass(frozen=True)
+class Rule:
+    releases: SpecifierSet
+    python: str | None = None
+    pins: tuple[str, ...] = ()
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class MatrixConfig:
+    path: Path
+    releases: tuple[str, ...]
+    default_build: str
+    python: str
+    requirements: tuple[str, ...]
+    cell_timeout: float
+    builds: dict[str, Build]
+    rules: tuple[Rule, ...] = field(default=())
+
+    def python_for(self, release: str) -> str:
+        python = self.python
+        for rule in self.rules:
+            if rule.python and release_matches(release, rule.releases):
+                python = rule.python
+        return python
+
+    def pins_for(self, release: str) -> tuple[str, ...]:
+        return tuple(pin for rule in self.rules if release_matches(release, rule.releases) for pin in rule.pins)
+
+
+def release_matches(release: str, specifier: SpecifierSet) -> bool:
+    """Whether a release ("2.4" or "2.4.1") falls in a specifier; "2.4" is
+    taken as its first patch release, 2.4.0."""
+    return Version(release) in specifier
+
+
+TOP_KEYS = {"releases", "default-build", "python", "requirements", "cell-timeout", "rule", "builds"}
+RULE_KEYS = {"releases", "python", "pins", "why"}
+BUILD_KEYS = {"index", "releases"}
+
+
+def _fail(path: Path, key: str, value: Any, problem: str) -> ConfigError:
+    return ConfigError("%s: %s = %r: %s" % (path, key, value, problem))
+
+
+def _check_keys(path: Path, where: str, table: dict, allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            name = where + "." + key if where else key
+            raise _fail(path, name, table[key], "unknown key (expected one of %s)" % ", ".join(sorted(allowed)))
+
+
+def _release(path: Path, key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail(path, key, value, "a release is a string such as \"2.4\" or \"2.4.1\"")
+    try:
+        version = Version(value)
+    except InvalidVersion:
+        raise _fail(path, key, value, "not a version (expected e.g. \"2.4\" or \"2.4.1\")") from None
+    if version.is_prerelease or version.local or len(version.release) not in (2, 3):
+        raise _fail(path, key, value, "expected a release such as \"2.4\" or \"2.4.1\" (no local tag or pre-release)")
+    return value
+
+
+def _specifier(path: Path, key: str, value: Any) -> SpecifierSet:
+    try:
+        return SpecifierSet(value)
+    except (InvalidSpecifier, TypeError):
+        raise _fail(path, key, value, "not a version specifier (expected e.g. \">=2.1,<2.6\")") from None
+
+
+def _python(path: Path, key: str, value: Any) -> str:
+    parts = value.split(".") if isinstance(value, str) else []
+    if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
+        raise _fail(path, key, value, "expected a Python version such as \"3.11\"")
+    return str(value)
+
+
+def _requirements(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _fail(path, key, value, "expected a list of requirements")
+    for index, item in enumerate(value):
+        try:
+            Requirement(item)
+        except (InvalidRequirement, TypeError):
+            raise _fail(path, "%s[%d]" % (key, index), item, "not a requirement (expected e.g. \"numpy<2\")") from None
+    return tuple(value)
+
+
+def _builds(path: Path, table: Any) -> dict[str, Build]:
+    if not isinstance(table, dict) or not table:
+        raise _fail(path, "builds", table, "expected at least one [builds.NAME] table")
+    builds = {}
+    for name, body in table.items():
+        where = "builds." + name
+        if not isinstance(body, dict):
+            raise _fail(path, where, body, "expected a table with index and releases")
+        _check_keys(path, where, body, BUILD_KEYS)
+        index = body.get("index")
+        if not isinstance(index, str) or not index.startswith(("https://", "http://", "file://")):
+            raise _fail(path, where + ".index", index, "expected the URL of a package index")
+        builds[name] = Build(name, index.rstrip("/"), _specifier(path, where + ".releases", body.get("releases", "")))
+    return builds
+
+
+def _rules(path: Path, items: Any) -> tuple[Rule, ...]:
+    if not isinstance(items, list):
+        raise _fail(path, "rule", items, "expected [[rule]] tables")
+    rules = []
+    for index, body in enumerate(items):
+        where = "rule[%d]" % index
+        _check_keys(path, where, body, RULE_KEYS)
+        if "releases" not in body:
+            raise _fail(path, where + ".releases", None, "a rule needs the releases it applies to")
+        python = body.get("python")
+        rules.append(
+            Rule(
+                releases=_specifier(path, where + ".releases", body["releases"]),
+                python=_python(path, where + ".python", python) if python is not None else None,
+                pins=_requirements(path, where + ".pins", body.get("pins", [])),
+                why=str(body.get("why", "")),
+            )
+        )
+    return tuple(rules)
+
+
+def parse(path: Path, data: dict) -> MatrixConfig:
+    _check_keys(path, "", data, TOP_KEYS)
+    releases = data.get("releases")
+    if not isinstance(releases, list) or not releases:
+        raise _fail(path, "releases", releases, "expected a non-empty list of releases")
+    checked = [_release(path, "releases[%d]" % i, value) for i, value in enumerate(releases)]
+    for index, value in enumerate(checked):
+        if value in checked[:index]:
+            raise _fail(path, "releases[%d]" % index, value, "this release is listed twice")
+    builds = _builds(path, data.get("builds"))
+    default_build = data.get("default-build", "pypi")
+    if default_build not in builds:
+        raise _fail(path, "default-build", default_build, "unknown build (declared: %s)" % ", ".join(builds))
+    timeout = data.get("cell-timeout", 120)
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+        raise _fail(path, "cell-timeout", timeout, "expected a positive number of seconds")
+    return MatrixConfig(
+        path=path,
+        releases=tuple(checked),
+        default_build=default_build,
+        python=_python(path, "python", data.get("python", "3.11")),
+        requirements=_requirements(path, "requirements", data.get("requirements", ["pytest"])),
+        cell_timeout=float(timeout),
+        builds=builds,
+        rules=_rules(path, data.get("rule", [])),
+    )
+
+
+def load(path: str | Path = "matrix.toml") -> MatrixConfig:
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("%s: no such file" % path) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError("%s: not valid TOML: %s" % (path, error)) from None
+    return parse(path, data)

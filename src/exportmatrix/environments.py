@@ -1,0 +1,101 @@
+"""The environments a matrix.toml declares: one per release and build.
+
+An environment is named twice: by its nox session (`torch-2.4`, known before
+install) and by its id (`torch-2.4.1+cu121-py3.11`, known once torch is in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from packaging.version import Version
+
+from exportmatrix.config import Build, ConfigError, MatrixConfig, release_matches
+
+PYPI_INDEX = "https://pypi.org/simple"
+
+
+@dataclass(frozen=True)
+class Environment:
+    release: str
+    build: Build
+    python: str
+    pins: tuple[str, ...]
+    requirements: tuple[str, ...]
+    is_default_build: bool
+
+    @property
+    def session_name(self) -> str:
+        suffix = "" if self.is_default_build else "-" + self.build.name
+        return "torch-%s%s" % (self.release, suffix)
+
+    @property
+    def torch_requirement(self) -> str:
+        # "2.4" means the newest 2.4.x; a full version pins that release
+        exact = len(Version(self.release).release) == 3
+        return "torch==%s" % self.release if exact else "torch==%s.*" % self.release
+
+    @property
+    def planned_id(self) -> str:
+        """The id used before torch is installed (e.g. when install fails)."""
+        return make_id(self.release, self.python, self.build.name, self.is_default_build)
+
+    def install_arguments(self) -> list[str]:
+        """Arguments for `pip install` / `uv pip install`."""
+        arguments = [self.torch_requirement, *self.pins, *self.requirements]
+        if self.build.index != PYPI_INDEX:
+            # an extra index is searched first by uv and wins on version for
+            # pip, so torch comes from the build's index, the rest from PyPI
+            arguments += ["--extra-index-url", self.build.index]
+        return arguments
+
+    def describe(self) -> dict:
+        return {
+            "session": self.session_name,
+            "release": self.release,
+            "build": self.build.name,
+            "index": self.build.index,
+            "python_requested": self.python,
+        }
+
+
+def make_id(torch_version: str, python: str, build: str, is_default_build: bool) -> str:
+    short_python = ".".join(python.split(".")[:2])
+    suffix = "" if is_default_build else "-" + build
+    return "torch-%s-py%s%s" % (torch_version, short_python, suffix)
+
+
+def _environment(config: MatrixConfig, release: str, build: Build) -> Environment:
+    return Environment(
+        release=release,
+        build=build,
+        python=config.python_for(release),
+        pins=config.pins_for(release),
+        requirements=config.requirements,
+        is_default_build=build.name == config.default_build,
+    )
+
+
+def plan(config: MatrixConfig, releases: Iterable[str] | None = None, builds: Iterable[str] | None = None) -> list[Environment]:
+    """Environments for the given releases (default: all declared) in the
+    given builds (default: every build, where it offers the release)."""
+    chosen_releases = list(releases) if releases else list(config.releases)
+    for release in chosen_releases:
+        if release not in config.releases:
+            raise ConfigError("release %r: not in %s (declared: %s)" % (release, config.path, ", ".join(config.releases)))
+    chosen_builds = list(builds) if builds else list(config.builds)
+    for name in chosen_builds:
+        if name not in config.builds:
+            raise ConfigError("build %r: unknown (%s declares: %s)" % (name, config.path, ", ".join(config.builds)))
+    return [
+        _environment(config, release, config.builds[name])
+        for release in chosen_releases
+        for name in chosen_builds
+        if release_matches(release, config.builds[name].releases)
+    ]
+
+
+def default_matrix(config: MatrixConfig, releases: Iterable[str] | None = None) -> list[Environment]:
+    """What `nox -s matrix` runs: every release in the default build."""
+    return plan(config, releases, [config.default_build])

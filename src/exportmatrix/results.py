@@ -1,0 +1,49 @@
+"""The results folder: where each environment's stream lives, and the lines
+the host itself writes for environments the suite never ran in."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from exportmatrix.streams import write_line
+
+
+def envs_dir(results: Path) -> Path:
+    return results / "envs"
+
+
+def stream_path(results: Path, environment_id: str) -> Path:
+    return envs_dir(results) / (environment_id + ".jsonl")
+
+
+def session_of(path: Path) -> str | None:
+    """The nox session that wrote a stream, from its first line."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            first = json.loads(handle.readline())
+        return first["environment"]["session"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remove_stale(results: Path, session: str, keep: Path) -> None:
+    """A session's earlier stream under another id (say, from a failed
+    install) would otherwise stand in the matrix beside the new one."""
+    for path in envs_dir(results).glob("*.jsonl"):
+        if path != keep and session_of(path) == session:
+            path.unlink()
+
+
+def write_failed_environment(results: Path, environment: dict[str, Any]) -> Path:
+    """A stream of one line for an environment that could not be built."""
+    path = stream_path(results, environment["id"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name("." + path.name + ".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        write_line(handle, "environment", environment)
+    os.replace(temporary, path)
+    remove_stale(results, environment["session"], path)
+    return path

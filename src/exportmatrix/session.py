@@ -1,0 +1,52 @@
+"""What one torch session does, given a nox session: install the
+environment's torch build, run the suite in it, stream its results.
+
+Kept out of noxfile.py so tests can drive it with a stand-in session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from exportmatrix.environments import Environment, make_id
+from exportmatrix.installer import install
+from exportmatrix.results import remove_stale, stream_path, write_failed_environment
+
+SUITE_DIR = Path(__file__).resolve().parents[2] / "suite"
+# torch.__version__ with its local tag (2.4.1+cu121), read from torch/version.py
+# without importing torch (seconds saved per environment).
+PROBE = (
+    "import importlib.metadata as m, platform; d = {}; "
+    "exec(m.distribution('torch').locate_file('torch/version.py').read_text(), d); "
+    "print(d['__version__'], platform.python_version())"
+)
+
+
+def venv_python(session: Any) -> Path:
+    return Path(session.bin) / ("python.exe" if os.name == "nt" else "python")
+
+
+def run_environment(session: Any, environment: Environment, results: Path, suite_dir: Path = SUITE_DIR) -> Path:
+    """Install, run the suite, and return the stream it wrote."""
+    described = environment.describe()
+    outcome = install(venv_python(session), environment.install_arguments())
+    if not outcome.ok:
+        path = write_failed_environment(
+            results, {**described, "id": environment.planned_id, "status": "install-failed", "reason": outcome.reason})
+        session.error("%s: install failed: %s (recorded in %s)" % (environment.session_name, outcome.reason, path))
+
+    torch_version, python_version = session.run("python", "-c", PROBE, silent=True).split()
+    environment_id = make_id(torch_version, python_version, environment.build.name, environment.is_default_build)
+    path = stream_path(results, environment_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(results, environment.session_name, path)
+    session.log("exportmatrix: %s → %s" % (environment_id, path))
+    session.run(
+        "python", "-m", "pytest", str(suite_dir), "-q", "-p", "no:cacheprovider", "--rootdir", str(suite_dir),
+        "--exportmatrix-out", str(path),
+        "--exportmatrix-environment", json.dumps({**described, "id": environment_id}),
+    )
+    return path

@@ -1,0 +1,41 @@
+"""What is really installed: torch with its local tag, CUDA/HIP, Python, devices."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from typing import Any, Dict, List
+
+
+def python_version() -> str:
+    return "%d.%d.%d" % sys.version_info[:3]
+
+
+def devices() -> List[str]:
+    import torch
+
+    found = ["cpu"]
+    if torch.cuda.is_available() and torch.cuda.device_count() > 0:
+        found.append("cuda")
+    return found
+
+
+def probe() -> Dict[str, Any]:
+    import torch
+
+    gpu_names = []
+    if "cuda" in devices():
+        gpu_names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    version = torch.__version__
+    return {
+        "torch": str(version),
+        "local_tag": str(version).partition("+")[2] or None,
+        "cuda": getattr(torch.version, "cuda", None),
+        "hip": getattr(torch.version, "hip", None),
+        "python": python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "devices": devices(),
+        "gpus": gpu_names,
+        "status": "ok",
+    }

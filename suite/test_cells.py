@@ -1,0 +1,30 @@
+"""Every cell: behaviour x exporter x device, observed and recorded.
+
+A test here passes once its observation is recorded, whatever the outcome:
+the outcome is data. It fails only when the behaviour itself is broken.
+"""
+
+import pytest
+
+from behaviours import BEHAVIOURS
+from classifier import observe
+from environment_probe import devices
+from exporters import EXPORTERS
+
+CELLS = [(b, e, d) for b in BEHAVIOURS for e in EXPORTERS for d in devices()]
+
+
+@pytest.mark.parametrize(
+    "behaviour, exporter, device", CELLS, ids=["%s-%s-%s" % (b.id, e.name, d) for b, e, d in CELLS]
+)
+def test_cell(behaviour, exporter, device, recorder):
+    observation = observe(behaviour, exporter, device)
+    recorder.write(
+        "observation",
+        {"behaviour": behaviour.id, "exporter": exporter.name, "device": device, **observation},
+    )
+
+
+def test_declarations(recorder):
+    for behaviour in BEHAVIOURS:
+        recorder.write("behaviour", behaviour.declaration())
