@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import nox
+import nox.manifest
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -29,6 +30,17 @@ nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests"]
 
+# nox also matches `-s NAME` as a Python expression, where torch-2.1 and
+# torch-2.10 are equal (2.1 == 2.10 as floats): match torch sessions by name.
+_normalize_arg = nox.manifest._normalize_arg
+
+
+def _match_torch_sessions_by_name(arg: str) -> str:
+    return arg if arg.startswith("torch-") else _normalize_arg(arg)
+
+
+nox.manifest._normalize_arg = _match_torch_sessions_by_name  # type: ignore[assignment]
+
 CONFIG = load(os.environ.get("EXPORTMATRIX_CONFIG", ROOT / "matrix.toml"))
 RESULTS = Path(os.environ.get("EXPORTMATRIX_RESULTS", ROOT / "results")).resolve()
 
@@ -38,7 +50,10 @@ def _torch_session(environment):
         run_environment(session, environment, RESULTS)
 
     session.__doc__ = "torch %s (%s build) on Python %s" % (
-        environment.release, environment.build.name, environment.python)
+        environment.release,
+        environment.build.name,
+        environment.python,
+    )
     return nox.session(
         name=environment.session_name,
         python=environment.python,
@@ -76,4 +91,3 @@ def tests(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("mypy")
     session.run("pytest", *session.posargs)
-

@@ -82,7 +82,9 @@ def snapshot(module: Any, user_view: Any, args: tuple, global_state: Dict[str, A
 def _differences(call: int, eager: Tuple[Any, Dict[str, Any]], exported: Tuple[Any, Dict[str, Any]]) -> List[dict]:
     found = []
     if not same(eager[0], exported[0]):
-        found.append({"what": "output of call %d" % call, "eager": describe(eager[0]), "exported": describe(exported[0])})
+        found.append(
+            {"what": "output of call %d" % call, "eager": describe(eager[0]), "exported": describe(exported[0])}
+        )
     for key in list(eager[1]) + [k for k in exported[1] if k not in eager[1]]:
         a, b = eager[1].get(key, MISSING), exported[1].get(key, MISSING)
         if not same(a, b):
@@ -114,7 +116,9 @@ def _warning_texts(caught: list) -> List[str]:
     return texts[:MAX_WARNINGS]
 
 
-def observe(behaviour: Any, exporter: Any, device: str, clock: Callable[[], float] = time.perf_counter) -> Dict[str, Any]:
+def observe(
+    behaviour: Any, exporter: Any, device: str, clock: Callable[[], float] = time.perf_counter
+) -> Dict[str, Any]:
     """Run one cell and return {"outcome": ..., "evidence": {...}}."""
     reason = exporter.unavailable_reason()
     if reason:

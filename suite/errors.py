@@ -8,9 +8,9 @@ MAX_MESSAGE = 300
 
 _PATTERNS = [
     (re.compile(r"0x[0-9a-fA-F]+"), "0x…"),
+    (re.compile(r"\.py:\d+"), ".py:N"),
     (re.compile(r"(/tmp|/var/folders|/private/var)/[^\s'\":,)]+"), "<tmp>"),
     (re.compile(r"File \"[^\"]+\""), 'File "<file>"'),
-    (re.compile(r"\.py:\d+"), ".py:N"),
     (re.compile(r"\bline \d+"), "line N"),
     (re.compile(r"[\x00-\x08\x0b-\x1f\x7f]"), ""),
 ]

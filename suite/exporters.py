@@ -102,7 +102,7 @@ class TorchExport(Exporter):
         return list(inspect.signature(torch.export.export).parameters)
 
     def unavailable_reason(self) -> Optional[str]:
-        if not hasattr(torch, "export") or not hasattr(getattr(torch, "export"), "export"):
+        if not hasattr(torch, "export") or not hasattr(torch.export, "export"):
             return "torch.export does not exist before 2.1"
         if not self.strict and "strict" not in self._parameters():
             return "torch.export.export has no strict parameter in this release (non-strict mode came later)"

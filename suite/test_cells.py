@@ -5,7 +5,6 @@ the outcome is data. It fails only when the behaviour itself is broken.
 """
 
 import pytest
-
 from behaviours import BEHAVIOURS
 from classifier import observe
 from environment_probe import devices

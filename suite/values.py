@@ -20,15 +20,30 @@ def _is_tensor(value: Any) -> bool:
     return all(hasattr(value, name) for name in ("detach", "dtype", "shape", "tolist"))
 
 
+def _tensor_values(tensor: Any) -> Any:
+    """The elements as plain numbers, or why there are none: a fake, meta or
+    symbolic tensor left behind by a capture has no real data."""
+    try:
+        data = tensor.detach().cpu()
+        values = data.reshape(-1)[:MAX_ELEMENTS].tolist() if data.numel() else []
+    except Exception as error:
+        return "<no data: %s %s>" % (type(tensor).__name__, type(error).__name__)
+    for item in values:
+        if type(item) not in (int, float, bool, complex):
+            return "<no data: %s holds %s>" % (type(tensor).__name__, type(item).__name__)
+    return values
+
+
 def freeze(value: Any) -> Any:
     """A plain, comparable copy of `value`: tensors become tagged tuples."""
     if _is_tensor(value):
-        try:
-            data = value.detach().cpu()
-            values = data.reshape(-1)[:MAX_ELEMENTS].tolist() if data.numel() else []
-        except Exception as error:  # fake or meta tensors have no data
-            values = "<no data: %s>" % type(error).__name__
-        return ("tensor", str(value.dtype), tuple(value.shape), str(getattr(value, "device", "")), values)
+        return (
+            "tensor",
+            str(value.dtype),
+            tuple(value.shape),
+            str(getattr(value, "device", "")),
+            _tensor_values(value),
+        )
     if isinstance(value, (bool, int, float, str, type(None))):
         return value
     if isinstance(value, (list, tuple)):

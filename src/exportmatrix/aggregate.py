@@ -14,9 +14,25 @@ from exportmatrix.schemas import problems
 from exportmatrix.streams import Stream, StreamError, read_stream
 
 SCHEMA = "exportmatrix/1"
-ENVIRONMENT_FIELDS = ("id", "session", "release", "torch", "local_tag", "build", "index", "python",
-                      "python_requested", "platform", "machine", "status", "reason", "cuda", "hip",
-                      "devices", "gpus")
+ENVIRONMENT_FIELDS = (
+    "id",
+    "session",
+    "release",
+    "torch",
+    "local_tag",
+    "build",
+    "index",
+    "python",
+    "python_requested",
+    "platform",
+    "machine",
+    "status",
+    "reason",
+    "cuda",
+    "hip",
+    "devices",
+    "gpus",
+)
 
 
 @dataclass

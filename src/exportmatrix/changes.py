@@ -23,7 +23,14 @@ class Change:
     def __str__(self) -> str:
         where = "" if self.device == "cpu" else " [%s]" % self.device
         return "%s / %s%s: %s up to %s → %s from %s" % (
-            self.behaviour, self.exporter, where, self.before, self.last_before, self.after, self.first_after)
+            self.behaviour,
+            self.exporter,
+            where,
+            self.before,
+            self.last_before,
+            self.after,
+            self.first_after,
+        )
 
 
 def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -53,7 +60,17 @@ def outcome_changes(matrix: dict[str, Any]) -> list[Change]:
                     continue
                 current = label(observation)
                 if previous and previous[0] != current:
-                    found.append(Change(behaviour, exporter, device, build, previous[0], previous[1], current,
-                                        environment["release"]))
+                    found.append(
+                        Change(
+                            behaviour,
+                            exporter,
+                            device,
+                            build,
+                            previous[0],
+                            previous[1],
+                            current,
+                            environment["release"],
+                        )
+                    )
                 previous = (current, environment["release"])
     return found

@@ -18,12 +18,17 @@ def _environments(arguments: argparse.Namespace) -> int:
     config = load(arguments.config)
     environments = plan(config, arguments.releases or None, arguments.builds or None)
     if arguments.json:
-        print(json.dumps([{**e.describe(), "python": e.python, "install": e.install_arguments()} for e in environments],
-                         indent=1))
+        print(
+            json.dumps(
+                [{**e.describe(), "python": e.python, "install": e.install_arguments()} for e in environments], indent=1
+            )
+        )
     else:
         for environment in environments:
-            print("%-22s python %-5s %s" % (environment.session_name, environment.python,
-                                            " ".join(environment.install_arguments())))
+            print(
+                "%-22s python %-5s %s"
+                % (environment.session_name, environment.python, " ".join(environment.install_arguments()))
+            )
     return 0
 
 

@@ -86,13 +86,13 @@ def _check_keys(path: Path, where: str, table: dict, allowed: set[str]) -> None:
 
 def _release(path: Path, key: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise _fail(path, key, value, "a release is a string such as \"2.4\" or \"2.4.1\"")
+        raise _fail(path, key, value, 'a release is a string such as "2.4" or "2.4.1"')
     try:
         version = Version(value)
     except InvalidVersion:
-        raise _fail(path, key, value, "not a version (expected e.g. \"2.4\" or \"2.4.1\")") from None
+        raise _fail(path, key, value, 'not a version (expected e.g. "2.4" or "2.4.1")') from None
     if version.is_prerelease or version.local or len(version.release) not in (2, 3):
-        raise _fail(path, key, value, "expected a release such as \"2.4\" or \"2.4.1\" (no local tag or pre-release)")
+        raise _fail(path, key, value, 'expected a release such as "2.4" or "2.4.1" (no local tag or pre-release)')
     return value
 
 
@@ -100,13 +100,13 @@ def _specifier(path: Path, key: str, value: Any) -> SpecifierSet:
     try:
         return SpecifierSet(value)
     except (InvalidSpecifier, TypeError):
-        raise _fail(path, key, value, "not a version specifier (expected e.g. \">=2.1,<2.6\")") from None
+        raise _fail(path, key, value, 'not a version specifier (expected e.g. ">=2.1,<2.6")') from None
 
 
 def _python(path: Path, key: str, value: Any) -> str:
     parts = value.split(".") if isinstance(value, str) else []
     if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
-        raise _fail(path, key, value, "expected a Python version such as \"3.11\"")
+        raise _fail(path, key, value, 'expected a Python version such as "3.11"')
     return str(value)
 
 
@@ -117,7 +117,7 @@ def _requirements(path: Path, key: str, value: Any) -> tuple[str, ...]:
         try:
             Requirement(item)
         except (InvalidRequirement, TypeError):
-            raise _fail(path, "%s[%d]" % (key, index), item, "not a requirement (expected e.g. \"numpy<2\")") from None
+            raise _fail(path, "%s[%d]" % (key, index), item, 'not a requirement (expected e.g. "numpy<2")') from None
     return tuple(value)
 
 

@@ -77,13 +77,17 @@ def _environment(config: MatrixConfig, release: str, build: Build) -> Environmen
     )
 
 
-def plan(config: MatrixConfig, releases: Iterable[str] | None = None, builds: Iterable[str] | None = None) -> list[Environment]:
+def plan(
+    config: MatrixConfig, releases: Iterable[str] | None = None, builds: Iterable[str] | None = None
+) -> list[Environment]:
     """Environments for the given releases (default: all declared) in the
     given builds (default: every build, where it offers the release)."""
     chosen_releases = list(releases) if releases else list(config.releases)
     for release in chosen_releases:
         if release not in config.releases:
-            raise ConfigError("release %r: not in %s (declared: %s)" % (release, config.path, ", ".join(config.releases)))
+            raise ConfigError(
+                "release %r: not in %s (declared: %s)" % (release, config.path, ", ".join(config.releases))
+            )
     chosen_builds = list(builds) if builds else list(config.builds)
     for name in chosen_builds:
         if name not in config.builds:

@@ -43,13 +43,15 @@ def install_command(python: Path, arguments: list[str], uv: str | None) -> list[
     return [str(python), "-m", "pip", "install", "--timeout", str(HTTP_TIMEOUT_S), "--retries", "1", *arguments]
 
 
+ERROR_STARTS = ("error", "×", "╰─▶", "because", "cause", "caused by", "hint")
+
+
 def failure_reason(tail: list[str], returncode: int) -> str:
-    """The installer's own words: its error lines, else its last lines."""
-    errors = [line.strip() for line in tail if line.lower().lstrip(" ×╰─▶").startswith(("error", "×", "because"))
-              or "no solution" in line.lower() or "could not" in line.lower()]
-    chosen = errors or [line.strip() for line in tail[-3:]]
-    text = " | ".join(line for line in chosen if line)
-    return ("installer exited with %d: %s" % (returncode, text))[:800]
+    """The installer's own words: from its first error line on, else its last lines."""
+    lines = [line.strip() for line in tail if line.strip()]
+    starts = [i for i, line in enumerate(lines) if line.lower().startswith(ERROR_STARTS)]
+    chosen = lines[starts[0] :] if starts else lines[-3:]
+    return ("installer exited with %d: %s" % (returncode, " | ".join(chosen)))[:800]
 
 
 def install(python: Path, arguments: list[str], timeout: float = INSTALL_TIMEOUT_S) -> InstallResult:
@@ -58,8 +60,9 @@ def install(python: Path, arguments: list[str], timeout: float = INSTALL_TIMEOUT
     environment = dict(os.environ, UV_HTTP_TIMEOUT=str(HTTP_TIMEOUT_S), PIP_DISABLE_PIP_VERSION_CHECK="1")
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     try:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   errors="replace", env=environment)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", env=environment
+        )
     except OSError as error:
         return InstallResult(False, command, "could not start the installer: %s" % error)
     assert process.stdout is not None

@@ -29,16 +29,22 @@ def nox_command(noxfile: Path) -> list[str]:
     return [sys.executable, "-m", "nox", "--noxfile", str(noxfile), "--session"]
 
 
-def run_sessions(names: Sequence[str], command: list[str], call: Callable[..., int] = subprocess.call) -> list[SessionRun]:
+def run_sessions(
+    names: Sequence[str], command: list[str], call: Callable[..., int] = subprocess.call
+) -> list[SessionRun]:
     runs = []
     for number, name in enumerate(names, start=1):
-        print("exportmatrix: [%d/%d] %s: running (%d waiting)" % (number, len(names), name, len(names) - number),
-              flush=True)
+        print(
+            "exportmatrix: [%d/%d] %s: running (%d waiting)" % (number, len(names), name, len(names) - number),
+            flush=True,
+        )
         started = time.monotonic()
         returncode = call(command + [name])
         runs.append(SessionRun(name, returncode, time.monotonic() - started))
         state = "done" if returncode == 0 else "FAILED (exit %d)" % returncode
-        print("exportmatrix: [%d/%d] %s: %s in %.0f s" % (number, len(names), name, state, runs[-1].seconds), flush=True)
+        print(
+            "exportmatrix: [%d/%d] %s: %s in %.0f s" % (number, len(names), name, state, runs[-1].seconds), flush=True
+        )
     return runs
 
 
@@ -51,8 +57,10 @@ def merge_and_report(results: Path, sessions: set[str] | None = None) -> int:
     print(render(merged.matrix))
     for error in merged.errors:
         print("exportmatrix: could not merge %s" % error, file=sys.stderr)
-    print("\nexportmatrix: wrote %s (%d environments, %d cells)" % (
-        results / "matrix.json", len(merged.matrix["environments"]), len(merged.matrix["observations"])))
+    print(
+        "\nexportmatrix: wrote %s (%d environments, %d cells)"
+        % (results / "matrix.json", len(merged.matrix["environments"]), len(merged.matrix["observations"]))
+    )
     failed = [e for e in merged.matrix["environments"] if e["status"] != "ok"]
     return 1 if merged.errors or failed else 0
 
@@ -64,8 +72,9 @@ def matrix_arguments(posargs: Sequence[str]) -> argparse.Namespace:
         "then merge their results into results/matrix.json and print a summary.",
     )
     parser.add_argument("releases", nargs="*", help="releases of matrix.toml to run (default: all)")
-    parser.add_argument("--build", dest="builds", action="append", help="a build to run (repeatable; default: "
-                        "the default build)")
+    parser.add_argument(
+        "--build", dest="builds", action="append", help="a build to run (repeatable; default: the default build)"
+    )
     return parser.parse_args(list(posargs))
 
 

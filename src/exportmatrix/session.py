@@ -35,7 +35,8 @@ def run_environment(session: Any, environment: Environment, results: Path, suite
     outcome = install(venv_python(session), environment.install_arguments())
     if not outcome.ok:
         path = write_failed_environment(
-            results, {**described, "id": environment.planned_id, "status": "install-failed", "reason": outcome.reason})
+            results, {**described, "id": environment.planned_id, "status": "install-failed", "reason": outcome.reason}
+        )
         session.error("%s: install failed: %s (recorded in %s)" % (environment.session_name, outcome.reason, path))
 
     torch_version, python_version = session.run("python", "-c", PROBE, silent=True).split()
@@ -45,8 +46,18 @@ def run_environment(session: Any, environment: Environment, results: Path, suite
     remove_stale(results, environment.session_name, path)
     session.log("exportmatrix: %s → %s" % (environment_id, path))
     session.run(
-        "python", "-m", "pytest", str(suite_dir), "-q", "-p", "no:cacheprovider", "--rootdir", str(suite_dir),
-        "--exportmatrix-out", str(path),
-        "--exportmatrix-environment", json.dumps({**described, "id": environment_id}),
+        "python",
+        "-m",
+        "pytest",
+        str(suite_dir),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(suite_dir),
+        "--exportmatrix-out",
+        str(path),
+        "--exportmatrix-environment",
+        json.dumps({**described, "id": environment_id}),
     )
     return path

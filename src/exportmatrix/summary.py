@@ -25,24 +25,31 @@ def render(matrix: dict[str, Any]) -> str:
             for device in devices:
                 rows = []
                 for behaviour in behaviours:
-                    marks = [SYMBOLS.get(cells[key]["outcome"], "?") if key in cells else NOT_OBSERVED
-                             for key in ((e["id"], behaviour, exporter, device) for e in environments)]
+                    marks = [
+                        SYMBOLS.get(cells[key]["outcome"], "?") if key in cells else NOT_OBSERVED
+                        for key in ((e["id"], behaviour, exporter, device) for e in environments)
+                    ]
                     rows.append([behaviour] + marks)
                 lines.append("")
                 lines.append("%s on %s (build %s)" % (exporter, device, build))
                 lines += _table(["behaviour"] + header_releases, rows)
         tests = list(dict.fromkeys(u["test"] for u in matrix["upstream"]))
         if tests:
-            verdicts = {(u["environment"], u["test"]): u["passes"] for u in matrix["upstream"]}
-            rows = [[test.replace("test_module_attribute_mutation_", "")]
-                    + [{True: "pass", False: "FAIL"}.get(verdicts.get((e["id"], test)), NOT_OBSERVED) for e in environments]
-                    for test in tests]
+            verdicts = {(u["environment"], u["test"]): "pass" if u["passes"] else "FAIL" for u in matrix["upstream"]}
+            rows = [
+                [test.replace("test_module_attribute_mutation_", "")]
+                + [verdicts.get((e["id"], test), NOT_OBSERVED) for e in environments]
+                for test in tests
+            ]
             lines.append("")
             lines.append("upstream seed tests, as written (build %s)" % build)
             lines += _table(["test"] + header_releases, rows)
     lines.append("")
-    lines.append("legend: " + "  ".join("%s %s" % (symbol, name) for name, symbol in SYMBOLS.items())
-                 + "  %s not observed" % NOT_OBSERVED)
+    lines.append(
+        "legend: "
+        + "  ".join("%s %s" % (symbol, name) for name, symbol in SYMBOLS.items())
+        + "  %s not observed" % NOT_OBSERVED
+    )
     changes = outcome_changes(matrix)
     lines.append("")
     lines.append("where the outcome changes:" if changes else "no outcome changes between releases")

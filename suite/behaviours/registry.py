@@ -65,7 +65,9 @@ def _to_device(value: Any, device: str) -> Any:
 REGISTRY: List[Behaviour] = []
 
 
-def behaviour(id: str, description: str, tags: Tuple[str, ...], inputs: Callable[[], tuple], **options: Any) -> Callable[[type], type]:
+def behaviour(
+    id: str, description: str, tags: Tuple[str, ...], inputs: Callable[[], tuple], **options: Any
+) -> Callable[[type], type]:
     def register(module_class: type) -> type:
         if any(existing.id == id for existing in REGISTRY):
             raise ValueError("behaviour %r is declared twice" % id)

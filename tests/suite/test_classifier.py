@@ -1,0 +1,130 @@
+"""The classifier's rules, proven with stand-ins (no torch needed)."""
+
+import pytest
+from classifier import BehaviourBroken, observe
+from standins import (
+    AppendsToInput,
+    BumpsGlobal,
+    Counter,
+    Pure,
+    StandInBehaviour,
+    StandInExporter,
+    bakes_value_at_capture,
+    copies_inputs,
+    faithful,
+    loses_side_effect,
+    raises_at_call,
+    raises_at_capture,
+)
+
+COUNTER = StandInBehaviour("attr.counter", Counter, lambda: (1.0,))
+PURE = StandInBehaviour("pure", Pure, lambda: (3.0,))
+
+
+def test_a_faithful_artifact_holds():
+    observation = observe(COUNTER, StandInExporter("faithful", faithful), "cpu")
+    assert observation["outcome"] == "holds"
+    assert observation["evidence"]["signature_mutations"] == {"buffers_to_mutate": {}}
+    assert observation["evidence"]["duration_s"] >= 0
+
+
+def test_a_lost_side_effect_diverges_and_names_the_attribute():
+    observation = observe(COUNTER, StandInExporter("lossy", loses_side_effect), "cpu")
+    assert observation["outcome"] == "diverges"
+    differences = observation["evidence"]["differences"]
+    assert {"what": "attribute n", "after_call": 1, "eager": "1", "exported": "0"} in differences
+    assert all(d["what"] != "output of call 1" for d in differences)  # outputs were right
+
+
+def test_a_value_baked_in_at_capture_diverges_on_the_second_call():
+    observation = observe(COUNTER, StandInExporter("baked", bakes_value_at_capture), "cpu")
+    assert observation["outcome"] == "diverges"
+    whats = [d["what"] for d in observation["evidence"]["differences"]]
+    assert "output of call 2" in whats
+    assert "output of call 1" not in whats
+
+
+def test_two_calls_are_needed_to_see_a_baked_value():
+    """A pure module has nothing to bake wrongly: baking it still holds."""
+    assert observe(PURE, StandInExporter("baked", bakes_value_at_capture), "cpu")["outcome"] == "holds"
+
+
+def test_a_capture_error_is_an_export_error_with_a_normalised_message():
+    observation = observe(COUNTER, StandInExporter("raises", raises_at_capture), "cpu")
+    assert observation["outcome"] == "export-error"
+    assert observation["evidence"]["phase"] == "capture"
+    assert observation["evidence"]["error"] == {
+        "type": "AssertionError",
+        "module": "builtins",
+        "message": "Mutating module attribute n during export at 0x…",
+    }
+
+
+@pytest.mark.parametrize("call", [1, 2])
+def test_an_error_when_called_is_a_run_error(call):
+    observation = observe(COUNTER, StandInExporter("fails", raises_at_call(call)), "cpu")
+    assert observation["outcome"] == "run-error"
+    assert observation["evidence"]["phase"] == "call %d" % call
+    assert observation["evidence"]["error"]["message"] == "graph failed in <tmp>, line N"
+
+
+def test_a_lazy_exporter_failing_at_its_first_call_failed_to_capture():
+    exporter = StandInExporter("lazy", raises_at_call(1), lazy=True)
+    observation = observe(COUNTER, exporter, "cpu")
+    assert observation["outcome"] == "export-error"
+    assert observation["evidence"]["phase"].startswith("call 1")
+    # ...but a lazy exporter failing later has captured: that is a run error
+    assert observe(COUNTER, StandInExporter("lazy", raises_at_call(2), lazy=True), "cpu")["outcome"] == "run-error"
+
+
+def test_an_unavailable_exporter_is_unsupported_with_its_reason():
+    exporter = StandInExporter("missing", faithful, reason="torch.export does not exist before 2.1")
+    observation = observe(COUNTER, exporter, "cpu")
+    assert observation == {"outcome": "unsupported", "evidence": {"reason": "torch.export does not exist before 2.1"}}
+    assert exporter.captures == []
+
+
+def test_a_mutated_input_that_the_artifact_leaves_alone_diverges():
+    behaviour = StandInBehaviour("input.append", AppendsToInput, lambda: ([],))
+    assert observe(behaviour, StandInExporter("faithful", faithful), "cpu")["outcome"] == "holds"
+    observation = observe(behaviour, StandInExporter("copies", copies_inputs), "cpu")
+    assert observation["outcome"] == "diverges"
+    assert "input 0" in [d["what"] for d in observation["evidence"]["differences"]]
+
+
+def test_a_global_mutation_is_observed():
+    behaviour = StandInBehaviour("global.counter", BumpsGlobal, lambda: (1,), observe_globals=True)
+    assert observe(behaviour, StandInExporter("faithful", faithful), "cpu")["outcome"] == "holds"
+    observation = observe(behaviour, StandInExporter("lossy", loses_side_effect), "cpu")
+    # a deep copy of the module still bumps the same global: that holds
+    assert observation["outcome"] == "holds"
+    baked = observe(behaviour, StandInExporter("baked", bakes_value_at_capture), "cpu")
+    assert baked["outcome"] == "diverges"
+    assert "global COUNTER" in [d["what"] for d in baked["evidence"]["differences"]]
+
+
+def test_warmup_calls_run_before_capture_on_both_sides():
+    behaviour = StandInBehaviour("attr.counter.warm", Counter, lambda: (1.0,), warmup_calls=1)
+    exporter = StandInExporter("faithful", faithful)
+    assert observe(behaviour, exporter, "cpu")["outcome"] == "holds"
+    assert exporter.captures[0].n >= 1  # the module had run before it was captured
+
+
+def test_warnings_during_capture_are_kept():
+    import warnings
+
+    def warns(module, args):
+        warnings.warn("capture noticed something at 0xabc", UserWarning, stacklevel=2)
+        return faithful(module, args)
+
+    observation = observe(COUNTER, StandInExporter("warns", warns), "cpu")
+    assert observation["evidence"]["warnings"] == ["UserWarning: capture noticed something at 0x…"]
+
+
+def test_a_broken_behaviour_is_an_error_not_an_observation():
+    class Broken:
+        def __call__(self, x):
+            raise ValueError("bug in the behaviour")
+
+    with pytest.raises(BehaviourBroken):
+        observe(StandInBehaviour("broken", Broken, lambda: (1,)), StandInExporter("faithful", faithful), "cpu")

@@ -1,0 +1,107 @@
+"""One torch session's steps, driven with a stand-in nox session."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from exportmatrix import session as session_module
+from exportmatrix.config import load
+from exportmatrix.environments import plan
+from exportmatrix.installer import InstallResult, failure_reason, find_uv, install
+
+
+class Stopped(Exception):
+    pass
+
+
+class FakeSession:
+    def __init__(self, tmp_path, torch_version="2.4.1+cu121"):
+        self.bin = str(tmp_path / "bin")
+        self.torch_version = torch_version
+        self.commands = []
+
+    def run(self, *command, silent=False):
+        self.commands.append(command)
+        if command[:2] == ("python", "-c"):
+            return "%s 3.11.7\n" % self.torch_version
+        return ""
+
+    def log(self, message):
+        pass
+
+    def error(self, message):
+        raise Stopped(message)
+
+
+@pytest.fixture
+def environment(root):
+    return plan(load(root / "matrix.toml"), ["2.4"], ["pypi"])[0]
+
+
+def test_a_failed_install_is_recorded_with_its_reason(tmp_path, environment, monkeypatch):
+    monkeypatch.setattr(
+        session_module,
+        "install",
+        lambda python, arguments: InstallResult(False, [], "installer exited with 1: no torch==2.4.*"),
+    )
+    with pytest.raises(Stopped, match="install failed"):
+        session_module.run_environment(FakeSession(tmp_path), environment, tmp_path / "results")
+    (path,) = (tmp_path / "results" / "envs").iterdir()
+    assert path.name == "torch-2.4-py3.11.jsonl"
+    first = json.loads(path.read_text().splitlines()[0])
+    assert first["environment"]["status"] == "install-failed"
+    assert first["environment"]["reason"] == "installer exited with 1: no torch==2.4.*"
+    assert first["environment"]["session"] == "torch-2.4"
+
+
+def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_path, environment, monkeypatch):
+    monkeypatch.setattr(session_module, "install", lambda python, arguments: InstallResult(True, []))
+    results = tmp_path / "results"
+    # a stream from an earlier failed install of the same session is replaced
+    (results / "envs").mkdir(parents=True)
+    stale = results / "envs" / "torch-2.4-py3.11.jsonl"
+    stale.write_text(
+        json.dumps({"format": "exportmatrix-line/1", "kind": "environment", "environment": {"session": "torch-2.4"}})
+        + "\n"
+    )
+    fake = FakeSession(tmp_path)
+    path = session_module.run_environment(fake, environment, results)
+    assert path == results / "envs" / "torch-2.4.1+cu121-py3.11.jsonl"
+    assert not stale.exists()
+    pytest_command = fake.commands[-1]
+    assert pytest_command[:3] == ("python", "-m", "pytest")
+    assert pytest_command[pytest_command.index("--exportmatrix-out") + 1] == str(path)
+    described = json.loads(pytest_command[pytest_command.index("--exportmatrix-environment") + 1])
+    assert described == {
+        "session": "torch-2.4",
+        "release": "2.4",
+        "build": "pypi",
+        "index": "https://pypi.org/simple",
+        "python_requested": "3.11",
+        "id": path.stem,
+    }
+
+
+def test_the_installer_reports_its_own_error_lines():
+    tail = [
+        "Resolved 3 packages",
+        "  × No solution found when resolving dependencies:",
+        "  ╰─▶ Because there is no version of torch==2.99.* ...",
+        "done",
+    ]
+    reason = failure_reason(tail, 1)
+    assert reason.startswith("installer exited with 1: × No solution found")
+    assert "torch==2.99" in reason
+
+
+def test_a_real_install_that_cannot_resolve_fails_with_the_reason(tmp_path):
+    uv = find_uv()
+    assert uv, "uv is a dev dependency"
+    subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(tmp_path / "venv")], check=True)
+    outcome = install(
+        tmp_path / "venv" / "bin" / "python", ["--offline", "exportmatrix-no-such-package==1.0"], timeout=60
+    )
+    assert not outcome.ok
+    assert "exportmatrix-no-such-package" in outcome.reason
