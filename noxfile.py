@@ -47,7 +47,7 @@ RESULTS = Path(os.environ.get("EXPORTMATRIX_RESULTS", ROOT / "results")).resolve
 
 def _torch_session(environment):
     def session(session: nox.Session) -> None:
-        run_environment(session, environment, RESULTS)
+        run_environment(session, environment, RESULTS, CONFIG.cell_timeout)
 
     session.__doc__ = "torch %s (%s build) on Python %s" % (
         environment.release,

@@ -7,6 +7,11 @@ compared with eager's after call k, so side effects of capture itself count.
 
 No torch import here: stand-in behaviours and exporters made of plain Python
 prove the classification rules without depending on any release.
+
+A behaviour offers: id, warmup_calls, instantiate(device) -> (module, args),
+reset() (of state outside the module) and extra_state(module) -> {name: value}.
+An exporter offers: name, lazy, detail, unavailable_reason(), capture(module, args)
+-> an artifact with call, user_view and signature_mutations.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ def _freeze_state(kind: str, value: Any) -> Any:
     return freeze(value)
 
 
-def snapshot(module: Any, user_view: Any, args: tuple, global_state: Dict[str, Any]) -> Dict[str, Any]:
+def snapshot(module: Any, user_view: Any, args: tuple, extra_state: Dict[str, Any]) -> Dict[str, Any]:
     """Everything a user can observe, by the names of the module they gave.
     Each name is looked up first on `user_view` (what the exporter handed
     back, when it mirrors the module's names), then on the module itself."""
@@ -74,8 +79,8 @@ def snapshot(module: Any, user_view: Any, args: tuple, global_state: Dict[str, A
         state[kind + " " + name] = value
     for index, arg in enumerate(args):
         state["input %d" % index] = freeze(arg)
-    for name, value in global_state.items():
-        state["global " + name] = freeze(value)
+    for name, value in extra_state.items():
+        state[name] = freeze(value)
     return state
 
 
@@ -93,7 +98,7 @@ def _differences(call: int, eager: Tuple[Any, Dict[str, Any]], exported: Tuple[A
 
 
 def _run_eager(behaviour: Any, device: str) -> List[Tuple[Any, Dict[str, Any]]]:
-    behaviour.reset_globals()
+    behaviour.reset()
     instance = behaviour.instantiate(device)
     trace = []
     try:
@@ -101,7 +106,8 @@ def _run_eager(behaviour: Any, device: str) -> List[Tuple[Any, Dict[str, Any]]]:
             instance.module(*instance.args)
         for _ in range(CALLS):
             output = freeze(instance.module(*instance.args))
-            trace.append((output, snapshot(instance.module, None, instance.args, behaviour.global_state())))
+            extra = behaviour.extra_state(instance.module)
+            trace.append((output, snapshot(instance.module, None, instance.args, extra)))
     except Exception as error:
         raise BehaviourBroken("%s: eager run raised %r" % (behaviour.id, error)) from error
     return trace
@@ -125,7 +131,7 @@ def observe(
         return {"outcome": "unsupported", "evidence": {"reason": reason}}
     eager_trace = _run_eager(behaviour, device)
 
-    behaviour.reset_globals()
+    behaviour.reset()
     instance = behaviour.instantiate(device)
     for _ in range(behaviour.warmup_calls):
         instance.module(*instance.args)
@@ -150,7 +156,8 @@ def observe(
                     phase = "call 1 (capture happens at the first call)" if lazy else "call %d" % call
                     result = {"outcome": outcome, "evidence": {"phase": phase, "error": describe_error(error)}}
                     break
-                state = snapshot(instance.module, artifact.user_view, instance.args, behaviour.global_state())
+                extra = behaviour.extra_state(instance.module)
+                state = snapshot(instance.module, artifact.user_view, instance.args, extra)
                 differences += _differences(call, eager_trace[call - 1], (output, state))
             if result is None and differences:
                 result = {"outcome": "diverges", "evidence": {"differences": differences[:MAX_DIFFERENCES]}}

@@ -1,14 +1,18 @@
-"""The suite's pytest plugin: probes the environment, owns the recorder.
+"""The suite's pytest plugin: probes the environment, owns the recorder,
+marks each test started/finished, and arms a per-test time limit.
 
-    pytest suite/ --exportmatrix-out results/envs/<id>.jsonl \
-        --exportmatrix-environment '{"id": ..., "release": ..., "build": ...}'
+    pytest suite/ --exportmatrix-out results/envs/<id>.jsonl.partial \
+        --exportmatrix-environment '{"id": ..., "release": ..., "build": ...}' \
+        [--exportmatrix-cell-timeout 120] [--exportmatrix-resume]
 """
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import sys
+import time
 import traceback
 
 import pytest
@@ -25,11 +29,15 @@ def pytest_addoption(parser):
     group = parser.getgroup("exportmatrix")
     group.addoption("--exportmatrix-out", default=None, help="JSON lines file the observations stream to")
     group.addoption("--exportmatrix-environment", default="{}", help="JSON object the host knows of this environment")
+    group.addoption("--exportmatrix-cell-timeout", type=float, default=0, help="seconds a test may run (0: no limit)")
+    group.addoption("--exportmatrix-resume", action="store_true", help="append to the stream, skip finished tests")
 
 
 def pytest_configure(config):
-    recorder = Recorder(config.getoption("--exportmatrix-out"))
+    recorder = Recorder(config.getoption("--exportmatrix-out"), config.getoption("--exportmatrix-resume"))
     config.stash[RECORDER_KEY] = recorder
+    if recorder.resumed:
+        return  # the stream already starts with its environment line
     environment = json.loads(config.getoption("--exportmatrix-environment"))
     try:
         from environment_probe import probe
@@ -45,6 +53,38 @@ def pytest_configure(config):
         recorder.close()
         pytest.exit("torch does not import: %s" % environment["reason"], returncode=3)
     recorder.write("environment", environment)
+
+
+def pytest_collection_modifyitems(config, items):
+    finished = config.stash[RECORDER_KEY].already_finished
+    if finished:
+        skipped = [item for item in items if item.nodeid in finished]
+        items[:] = [item for item in items if item.nodeid not in finished]
+        config.hook.pytest_deselected(items=skipped)
+
+
+def _cell(item):
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or not {"behaviour", "exporter", "device"} <= set(callspec.params):
+        return None
+    params = callspec.params
+    return {"behaviour": params["behaviour"].id, "exporter": params["exporter"].name, "device": params["device"]}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    recorder = item.config.stash[RECORDER_KEY]
+    recorder.write("started", {"test": item.nodeid, "time": time.time(), "cell": _cell(item)})
+    limit = item.config.getoption("--exportmatrix-cell-timeout")
+    if limit:
+        # a C-level timer: fires even when a hung op holds the GIL
+        faulthandler.dump_traceback_later(limit, exit=True)
+    try:
+        return (yield)
+    finally:
+        if limit:
+            faulthandler.cancel_dump_traceback_later()
+        recorder.write("finished", {"test": item.nodeid})
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -1,16 +1,20 @@
 """Capture entry points, each with adapters for every release from 2.0 on.
 
-An exporter wraps the capture call, the way PyTorch's export test variants
-wrap `export` rather than copying tests. `unavailable_reason()` says why an
-entry point does not exist in the installed release (the cell is then
-`unsupported`); `capture()` returns an Artifact the classifier calls.
+An exporter is a short piece of code, chosen for the installed release, that
+turns `mod` and `args` into `artifact` (and `program`, where there is an
+ExportedProgram). The suite executes exactly that code, and the reproducer of
+a cell quotes it, so what a user pastes is what was observed. Wrapping the
+capture call rather than copying tests follows PyTorch's own export test
+variants (non-strict, serdes, retraceability).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import io
 import re
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch._dynamo  # not imported by `import torch` in 2.0
@@ -20,16 +24,6 @@ def torch_version() -> Tuple[int, int]:
     match = re.match(r"(\d+)\.(\d+)", torch.__version__)
     assert match, torch.__version__
     return int(match.group(1)), int(match.group(2))
-
-
-class Artifact:
-    """What capture produced: how to call it, what the user holds, and the
-    mutations its graph signature declares (None where it has none)."""
-
-    def __init__(self, call: Callable[..., Any], user_view: Any, program: Any = None):
-        self.call = call
-        self.user_view = user_view
-        self.signature_mutations = signature_mutations(program) if program is not None else None
 
 
 def signature_mutations(program: Any) -> Dict[str, Any]:
@@ -42,29 +36,53 @@ def signature_mutations(program: Any) -> Dict[str, Any]:
     return found
 
 
-def _exported_program_view(program: Any) -> Any:
-    # ExportedProgram.module() gives an nn.Module with the original names;
-    # where a release lacks it, the program itself is callable.
-    return program.module() if hasattr(program, "module") else program
+class Artifact:
+    """What capture produced: how to call it, what the user holds, and the
+    mutations its graph signature declares (None where it has none)."""
+
+    def __init__(self, artifact: Any, program: Any = None):
+        self.call = artifact
+        self.user_view = artifact
+        self.signature_mutations = signature_mutations(program) if program is not None else None
+
+
+def _has_torch_export() -> bool:
+    """Whether torch.export exists; importing it also makes `torch.export`
+    usable as an attribute in the snippets."""
+    try:
+        torch_export = importlib.import_module("torch.export")
+    except ImportError:
+        return False
+    return hasattr(torch_export, "export")
+
+
+def _export_parameters() -> List[str]:
+    import torch.export as torch_export
+
+    return list(inspect.signature(torch_export.export).parameters)
 
 
 class Exporter:
     name = ""
     lazy = False  # capture happens at the first call (torch.compile)
 
-    @property
-    def detail(self) -> str:
-        """Which adapter ran, so evidence says what was really called."""
-        return ""
-
     def unavailable_reason(self) -> Optional[str]:
         return None
 
-    def prepare(self) -> None:
-        torch._dynamo.reset()  # no cache or recompile count carried between cells
+    def snippet(self) -> str:
+        """Code that makes `artifact` (and maybe `program`) from `mod`, `args`."""
+        raise NotImplementedError
+
+    @property
+    def detail(self) -> str:
+        return self.snippet()
 
     def capture(self, module: Any, args: tuple) -> Artifact:
-        raise NotImplementedError
+        torch._dynamo.reset()  # no cache or recompile count carried between cells
+        _has_torch_export()
+        namespace: Dict[str, Any] = {"torch": torch, "io": io, "mod": module, "args": args}
+        exec(compile(self.snippet(), "<%s>" % self.name, "exec"), namespace)
+        return Artifact(namespace["artifact"], namespace.get("program"))
 
 
 class DynamoExport(Exporter):
@@ -72,17 +90,10 @@ class DynamoExport(Exporter):
 
     name = "dynamo_export"
 
-    @property
-    def detail(self) -> str:
-        return "torch._dynamo.export(f, *args)" if torch_version() < (2, 1) else "torch._dynamo.export(f)(*args)"
-
-    def capture(self, module: Any, args: tuple) -> Artifact:
-        self.prepare()
+    def snippet(self) -> str:
         if torch_version() < (2, 1):
-            graph, _guards = torch._dynamo.export(module, *args)
-        else:
-            graph, _guards = torch._dynamo.export(module)(*args)
-        return Artifact(graph, graph)
+            return "artifact, guards = torch._dynamo.export(mod, *args)"
+        return "artifact, guards = torch._dynamo.export(mod)(*args)"
 
 
 class TorchExport(Exporter):
@@ -92,32 +103,54 @@ class TorchExport(Exporter):
         self.strict = strict
         self.name = "export_strict" if strict else "export_nonstrict"
 
-    @property
-    def detail(self) -> str:
-        if "strict" in self._parameters():
-            return "torch.export.export(mod, args, strict=%s)" % self.strict
-        return "torch.export.export(mod, args) (strict is the only mode)"
-
-    def _parameters(self) -> List[str]:
-        return list(inspect.signature(torch.export.export).parameters)
-
     def unavailable_reason(self) -> Optional[str]:
-        if not hasattr(torch, "export") or not hasattr(torch.export, "export"):
+        if not _has_torch_export():
             return "torch.export does not exist before 2.1"
-        if not self.strict and "strict" not in self._parameters():
+        if not self.strict and "strict" not in _export_parameters():
             return "torch.export.export has no strict parameter in this release (non-strict mode came later)"
         return None
 
-    def capture(self, module: Any, args: tuple) -> Artifact:
-        self.prepare()
+    def snippet(self) -> str:
+        if "strict" in _export_parameters():
+            call = "torch.export.export(mod, args, strict=%s)" % self.strict
+        else:
+            call = "torch.export.export(mod, args)  # strict is the only mode in this release"
+        return "program = %s\nartifact = program.module()" % call
+
+
+class ExportThen(Exporter):
+    """torch.export.export as users call it (the release's default strictness),
+    then one more step: decompositions, a save/load round trip, or a retrace."""
+
+    STEPS = {
+        "export_decomposed": "program = torch.export.export(mod, args).run_decompositions()\n"
+        "artifact = program.module()",
+        "export_saveload": "buffer = io.BytesIO()\n"
+        "torch.export.save(torch.export.export(mod, args), buffer)\n"
+        "buffer.seek(0)\n"
+        "program = torch.export.load(buffer)\n"
+        "artifact = program.module()",
+        "export_retrace": "program = torch.export.export(torch.export.export(mod, args).module(), args)\n"
+        "artifact = program.module()",
+    }
+    NEEDS = {"export_decomposed": "run_decompositions", "export_saveload": "save", "export_retrace": "export"}
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def unavailable_reason(self) -> Optional[str]:
+        if not _has_torch_export():
+            return "torch.export does not exist before 2.1"
         import torch.export as torch_export
 
-        if "strict" in self._parameters():
-            program = torch_export.export(module, args, strict=self.strict)
-        else:
-            program = torch_export.export(module, args)
-        view = _exported_program_view(program)
-        return Artifact(view, view, program)
+        if self.name == "export_decomposed" and not hasattr(torch_export.ExportedProgram, "run_decompositions"):
+            return "ExportedProgram.run_decompositions does not exist in this release"
+        if self.name == "export_saveload" and not hasattr(torch_export, "save"):
+            return "torch.export.save does not exist in this release"
+        return None
+
+    def snippet(self) -> str:
+        return self.STEPS[self.name]
 
 
 class CompileFullgraph(Exporter):
@@ -129,19 +162,17 @@ class CompileFullgraph(Exporter):
         self.backend = backend
         self.name = "compile_fullgraph" if backend == "eager" else "compile_fullgraph_" + backend
 
-    @property
-    def detail(self) -> str:
-        return 'torch.compile(mod, fullgraph=True, backend="%s")' % self.backend
-
-    def capture(self, module: Any, args: tuple) -> Artifact:
-        self.prepare()
-        compiled = torch.compile(module, fullgraph=True, backend=self.backend)
-        return Artifact(compiled, compiled)
+    def snippet(self) -> str:
+        return 'artifact = torch.compile(mod, fullgraph=True, backend="%s")' % self.backend
 
 
 EXPORTERS: List[Exporter] = [
     DynamoExport(),
     TorchExport(strict=True),
     TorchExport(strict=False),
+    ExportThen("export_decomposed"),
+    ExportThen("export_saveload"),
+    ExportThen("export_retrace"),
     CompileFullgraph("eager"),
+    CompileFullgraph("aot_eager"),
 ]

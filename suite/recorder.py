@@ -1,6 +1,11 @@
 """Streams one JSON line per event to the results file, flushed as it goes,
 so a crash loses nothing already observed.
 
+Around every test it writes `started` (with the time, and the cell) and
+`finished`: if the process dies, the host reads which test was running,
+records it as crash or timeout, and reruns the suite with --exportmatrix-resume,
+which appends to the same stream and skips every test already finished.
+
 The line format is the contract with the host; it is written down once, as
 the JSON Schema src/exportmatrix/schemas/line.schema.json, and validated on read.
 """
@@ -8,14 +13,32 @@ the JSON Schema src/exportmatrix/schemas/line.schema.json, and validated on read
 from __future__ import annotations
 
 import json
-from typing import IO, Any, Dict, Optional
+import os
+from typing import IO, Any, Dict, Optional, Set
 
 LINE_FORMAT = "exportmatrix-line/1"
 
 
+def finished_tests(path: str) -> Set[str]:
+    """Node ids of the tests a stream records as finished."""
+    done: Set[str] = set()
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for text in handle:
+            try:
+                line = json.loads(text)
+            except ValueError:
+                continue  # a line cut short by the crash
+            if line.get("kind") == "finished":
+                done.add(line["finished"]["test"])
+    return done
+
+
 class Recorder:
-    def __init__(self, path: Optional[str]):
-        self._file: Optional[IO[str]] = open(path, "w", encoding="utf-8") if path else None
+    def __init__(self, path: Optional[str], resume: bool = False):
+        self.resumed = bool(path and resume and os.path.exists(path))
+        self.already_finished = finished_tests(path) if path and self.resumed else set()
+        mode = "a" if self.resumed else "w"
+        self._file: Optional[IO[str]] = open(path, mode, encoding="utf-8") if path else None
         self.observations = 0
 
     def write(self, kind: str, payload: Dict[str, Any]) -> None:

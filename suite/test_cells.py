@@ -5,10 +5,12 @@ the outcome is data. It fails only when the behaviour itself is broken.
 """
 
 import pytest
+import torch
 from behaviours import BEHAVIOURS
 from classifier import observe
 from environment_probe import devices
 from exporters import EXPORTERS
+from reproducer import render
 
 CELLS = [(b, e, d) for b in BEHAVIOURS for e in EXPORTERS for d in devices()]
 
@@ -18,6 +20,10 @@ CELLS = [(b, e, d) for b in BEHAVIOURS for e in EXPORTERS for d in devices()]
 )
 def test_cell(behaviour, exporter, device, recorder):
     observation = observe(behaviour, exporter, device)
+    if observation["outcome"] != "unsupported":
+        observation["evidence"]["reproducer"] = render(
+            behaviour, exporter, device, observation["outcome"], torch.__version__
+        )
     recorder.write(
         "observation",
         {"behaviour": behaviour.id, "exporter": exporter.name, "device": device, **observation},

@@ -58,6 +58,13 @@ def test_a_failed_install_is_recorded_with_its_reason(tmp_path, environment, mon
 
 def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_path, environment, monkeypatch):
     monkeypatch.setattr(session_module, "install", lambda python, arguments: InstallResult(True, []))
+    suite_runs = []
+
+    def fake_run_suite(python, suite_dir, final, described, cell_timeout):
+        suite_runs.append((python, final, described, cell_timeout))
+        return 0
+
+    monkeypatch.setattr(session_module, "run_suite", fake_run_suite)
     results = tmp_path / "results"
     # a stream from an earlier failed install of the same session is replaced
     (results / "envs").mkdir(parents=True)
@@ -66,14 +73,11 @@ def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_pat
         json.dumps({"format": "exportmatrix-line/1", "kind": "environment", "environment": {"session": "torch-2.4"}})
         + "\n"
     )
-    fake = FakeSession(tmp_path)
-    path = session_module.run_environment(fake, environment, results)
+    path = session_module.run_environment(FakeSession(tmp_path), environment, results, cell_timeout=30)
     assert path == results / "envs" / "torch-2.4.1+cu121-py3.11.jsonl"
     assert not stale.exists()
-    pytest_command = fake.commands[-1]
-    assert pytest_command[:3] == ("python", "-m", "pytest")
-    assert pytest_command[pytest_command.index("--exportmatrix-out") + 1] == str(path)
-    described = json.loads(pytest_command[pytest_command.index("--exportmatrix-environment") + 1])
+    ((python, final, described, cell_timeout),) = suite_runs
+    assert python == tmp_path / "bin" / "python" and final == path and cell_timeout == 30
     assert described == {
         "session": "torch-2.4",
         "release": "2.4",

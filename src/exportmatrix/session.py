@@ -6,7 +6,6 @@ Kept out of noxfile.py so tests can drive it with a stand-in session.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from exportmatrix.environments import Environment, make_id
 from exportmatrix.installer import install
 from exportmatrix.results import remove_stale, stream_path, write_failed_environment
+from exportmatrix.suite_runner import run_suite
 
 SUITE_DIR = Path(__file__).resolve().parents[2] / "suite"
 # torch.__version__ with its local tag (2.4.1+cu121), read from torch/version.py
@@ -29,7 +29,9 @@ def venv_python(session: Any) -> Path:
     return Path(session.bin) / ("python.exe" if os.name == "nt" else "python")
 
 
-def run_environment(session: Any, environment: Environment, results: Path, suite_dir: Path = SUITE_DIR) -> Path:
+def run_environment(
+    session: Any, environment: Environment, results: Path, cell_timeout: float = 120, suite_dir: Path = SUITE_DIR
+) -> Path:
     """Install, run the suite, and return the stream it wrote."""
     described = environment.describe()
     outcome = install(venv_python(session), environment.install_arguments())
@@ -45,19 +47,7 @@ def run_environment(session: Any, environment: Environment, results: Path, suite
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(results, environment.session_name, path)
     session.log("exportmatrix: %s → %s" % (environment_id, path))
-    session.run(
-        "python",
-        "-m",
-        "pytest",
-        str(suite_dir),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "--rootdir",
-        str(suite_dir),
-        "--exportmatrix-out",
-        str(path),
-        "--exportmatrix-environment",
-        json.dumps({**described, "id": environment_id}),
-    )
+    returncode = run_suite(venv_python(session), suite_dir, path, {**described, "id": environment_id}, cell_timeout)
+    if returncode != 0:
+        session.error("%s: the suite exited with %d; its stream is in %s" % (environment_id, returncode, path))
     return path

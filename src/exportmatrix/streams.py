@@ -51,11 +51,38 @@ def read_stream(path: Path) -> Stream:
                 raise StreamError("%s: a second environment line" % where)
             elif kind == "end":
                 stream.complete = True
-            else:
+            elif kind in COLLECTIONS:
                 getattr(stream, COLLECTIONS[kind]).append(line[kind])
     if stream is None:
         raise StreamError("%s: empty (no environment line)" % path)
     return stream
+
+
+@dataclass
+class Progress:
+    """How far a stream got: complete, or which test was running when it stopped."""
+
+    complete: bool = False
+    running: dict[str, Any] | None = None  # the `started` payload of an unfinished test
+
+
+def read_progress(path: Path) -> Progress:
+    """Tolerant of a last line cut short: this reads a stream mid-crash."""
+    progress = Progress()
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for text in handle:
+            try:
+                line = json.loads(text)
+            except ValueError:
+                continue
+            kind = line.get("kind")
+            if kind == "started":
+                progress.running = line["started"]
+            elif kind == "finished":
+                progress.running = None
+            elif kind == "end":
+                progress.complete = True
+    return progress
 
 
 def write_line(handle: Any, kind: str, payload: dict[str, Any]) -> None:

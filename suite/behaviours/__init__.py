@@ -1,6 +1,15 @@
 """Every behaviour of the suite. Import a case module here to add its cases."""
 
-from behaviours import module_attributes  # noqa: F401
+from behaviours import (  # noqa: F401  (importing a module registers its behaviours)
+    buffers,
+    control_flow,
+    globals_and_closures,
+    inputs,
+    library_modules,
+    module_attributes,
+    parameters,
+    plain_attributes,
+)
 from behaviours.registry import REGISTRY, Behaviour
 
 BEHAVIOURS = list(REGISTRY)

@@ -15,6 +15,7 @@ def _x() -> tuple:
     tags=("attribute", "seed"),
     inputs=_x,
     seed_test="test_module_attribute_mutation_violation_positive_1",
+    mutates=("attribute a",),
 )
 class TensorAttributeReassigned(torch.nn.Module):
     def __init__(self) -> None:
@@ -84,6 +85,7 @@ class LocalVariableRebound(torch.nn.Module):
     inputs=_x,
     seed_test="test_module_attribute_mutation_violation_negative_4",
     warmup_calls=1,
+    mutates=("attribute a",),
 )
 class TensorAttributeReassignedAfterEagerCall(TensorAttributeReassigned):
     pass

@@ -32,8 +32,12 @@ class Behaviour:
     make_inputs: Callable[[], tuple]
     seed_test: Optional[str] = None
     warmup_calls: int = 0  # eager calls on the module before it is captured
-    globals_reset: Callable[[], None] = field(default=lambda: None)
-    globals_read: Callable[[], Dict[str, Any]] = field(default=dict)
+    # what an eager call changes, by the classifier's names ("buffer buf",
+    # "attribute n", "input 0", "global TOTALS"); empty for a no-mutation control
+    mutates: Tuple[str, ...] = ()
+    # state outside the module (globals, closures, class attributes)
+    extra_reset: Callable[[], None] = field(default=lambda: None)
+    extra_state: Callable[[Any], Dict[str, Any]] = field(default=lambda module: {})
 
     def instantiate(self, device: str) -> Instance:
         """A fresh module and inputs, identical every time (seeded)."""
@@ -42,14 +46,17 @@ class Behaviour:
         args = tuple(_to_device(arg, device) for arg in self.make_inputs())
         return Instance(module, args)
 
-    def reset_globals(self) -> None:
-        self.globals_reset()
-
-    def global_state(self) -> Dict[str, Any]:
-        return self.globals_read()
+    def reset(self) -> None:
+        self.extra_reset()
 
     def declaration(self) -> Dict[str, Any]:
-        return {"id": self.id, "description": self.description, "tags": list(self.tags), "seed_test": self.seed_test}
+        return {
+            "id": self.id,
+            "description": self.description,
+            "tags": list(self.tags),
+            "seed_test": self.seed_test,
+            "mutates": list(self.mutates),
+        }
 
 
 def _to_device(value: Any, device: str) -> Any:

@@ -58,11 +58,11 @@ class StandInBehaviour:
     def instantiate(self, device: str) -> Instance:
         return Instance(self.module_class(), self.make_args())
 
-    def reset_globals(self) -> None:
+    def reset(self) -> None:
         GLOBALS["COUNTER"] = 0
 
-    def global_state(self) -> Dict[str, Any]:
-        return dict(GLOBALS) if self.observe_globals else {}
+    def extra_state(self, module: Any) -> Dict[str, Any]:
+        return {"global COUNTER": GLOBALS["COUNTER"]} if self.observe_globals else {}
 
 
 @dataclass

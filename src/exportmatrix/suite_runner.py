@@ -1,0 +1,97 @@
+"""Run the suite in an environment until every test has finished or been
+recorded as `crash` / `timeout`: when the process dies, the test it was
+running gets that outcome and the suite resumes after it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from exportmatrix.streams import read_progress, write_line
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return "killed by signal %d (%s)" % (-returncode, signal.Signals(-returncode).name)
+        except ValueError:
+            return "killed by signal %d" % -returncode
+    return "exit code %d" % returncode
+
+
+def record_death(partial: Path, running: dict[str, Any], returncode: int, cell_timeout: float, now: float) -> str:
+    """Append the outcome of the test a dead suite was running; return it."""
+    elapsed = now - running["time"]
+    timed_out = bool(cell_timeout) and elapsed >= cell_timeout - 1
+    outcome = "timeout" if timed_out else "crash"
+    evidence: dict[str, Any] = {
+        "phase": "the suite process died while running this cell",
+        "exit": describe_exit(returncode),
+        "duration_s": round(elapsed, 3),
+    }
+    if timed_out:
+        evidence["limit_s"] = cell_timeout
+    with open(partial, "a", encoding="utf-8") as handle:
+        if running.get("cell"):
+            write_line(handle, "observation", {**running["cell"], "outcome": outcome, "evidence": evidence})
+        write_line(handle, "finished", {"test": running["test"], "recorded_by": "host", "outcome": outcome})
+    return outcome
+
+
+def suite_command(
+    python: Path, suite_dir: Path, partial: Path, environment: dict, cell_timeout: float, resume: bool
+) -> list[str]:
+    command = [
+        str(python),
+        "-m",
+        "pytest",
+        str(suite_dir),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(suite_dir),
+        "--exportmatrix-out",
+        str(partial),
+        "--exportmatrix-environment",
+        json.dumps(environment),
+        "--exportmatrix-cell-timeout",
+        str(cell_timeout),
+    ]
+    return command + (["--exportmatrix-resume"] if resume else [])
+
+
+def run_suite(
+    python: Path,
+    suite_dir: Path,
+    final: Path,
+    environment: dict,
+    cell_timeout: float,
+    call: Callable[[list[str]], int] = subprocess.call,
+) -> int:
+    """Stream into `<final>.partial`, resuming after deaths, then move it to
+    `final` in one rename: a results file is never half-written."""
+    partial = final.with_name(final.name + ".partial")
+    resume = False
+    while True:
+        returncode = call(suite_command(python, suite_dir, partial, environment, cell_timeout, resume))
+        if not partial.exists():
+            break
+        progress = read_progress(partial)
+        if progress.complete or progress.running is None:
+            break
+        outcome = record_death(partial, progress.running, returncode, cell_timeout, time.time())
+        print(
+            "exportmatrix: %s: %s (%s); resuming after it"
+            % (progress.running["test"], outcome, describe_exit(returncode)),
+            flush=True,
+        )
+        resume = True
+    if partial.exists():
+        os.replace(partial, final)
+    return returncode

@@ -1,0 +1,151 @@
+"""Buffers: in-place updates, reassignment, registration in forward, aliasing."""
+
+import torch
+
+from behaviours.registry import behaviour
+
+
+def _x() -> tuple:
+    return (torch.randn(4),)
+
+
+@behaviour(
+    id="buffer.add_",
+    description="forward updates a buffer in place: self.buf.add_(x)",
+    tags=("buffer", "in-place"),
+    inputs=_x,
+    mutates=("buffer buf",),
+)
+class BufferAddInPlace(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("buf", torch.zeros(4))
+
+    def forward(self, x):
+        self.buf.add_(x)
+        return x * 2 + self.buf
+
+
+@behaviour(
+    id="buffer.copy_",
+    description="forward overwrites a buffer in place: self.buf.copy_(x * 3)",
+    tags=("buffer", "in-place"),
+    inputs=_x,
+    mutates=("buffer buf",),
+)
+class BufferCopyInPlace(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("buf", torch.zeros(4))
+
+    def forward(self, x):
+        self.buf.copy_(self.buf + x * 3)
+        return x.sum() + self.buf.sum()
+
+
+@behaviour(
+    id="buffer.index_assign",
+    description="forward assigns into part of a buffer: self.buf[0] = self.buf[0] + x.sum()",
+    tags=("buffer", "in-place", "indexing"),
+    inputs=_x,
+    mutates=("buffer buf",),
+)
+class BufferIndexAssign(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("buf", torch.zeros(4))
+
+    def forward(self, x):
+        self.buf[0] = self.buf[0] + x.sum()
+        return x + self.buf
+
+
+@behaviour(
+    id="buffer.reassign",
+    description="forward rebinds a buffer to a new tensor: self.buf = self.buf + 1",
+    tags=("buffer", "reassign"),
+    inputs=_x,
+    mutates=("buffer buf",),
+)
+class BufferReassigned(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("buf", torch.zeros(4))
+
+    def forward(self, x):
+        self.buf = self.buf + 1
+        return x + self.buf
+
+
+@behaviour(
+    id="buffer.register_in_forward",
+    description="forward registers a new buffer the first time it runs",
+    tags=("buffer", "new-state"),
+    inputs=_x,
+    mutates=("buffer late",),
+)
+class BufferRegisteredInForward(torch.nn.Module):
+    def forward(self, x):
+        if not hasattr(self, "late"):
+            self.register_buffer("late", torch.ones(4))
+        return x + self.late
+
+
+@behaviour(
+    id="buffer.non_persistent",
+    description="forward updates a non-persistent buffer (not in state_dict) in place",
+    tags=("buffer", "in-place", "non-persistent"),
+    inputs=_x,
+    mutates=("buffer steps",),
+)
+class NonPersistentBuffer(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("steps", torch.zeros(1), persistent=False)
+
+    def forward(self, x):
+        self.steps.add_(1)
+        return x * self.steps
+
+
+class _Inner(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("count", torch.zeros(4))
+
+    def forward(self, x):
+        self.count.add_(1)
+        return x + self.count
+
+
+@behaviour(
+    id="buffer.in_submodule",
+    description="a submodule's forward updates its own buffer in place",
+    tags=("buffer", "in-place", "submodule"),
+    inputs=_x,
+    mutates=("buffer inner.count",),
+)
+class SubmoduleBuffer(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.inner = _Inner()
+
+    def forward(self, x):
+        return self.inner(x) * 2
+
+
+@behaviour(
+    id="buffer.mutated_and_returned",
+    description="forward updates a buffer in place and returns it (the output aliases the buffer)",
+    tags=("buffer", "in-place", "aliasing"),
+    inputs=_x,
+    mutates=("buffer buf",),
+)
+class BufferReturned(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("buf", torch.zeros(4))
+
+    def forward(self, x):
+        self.buf.add_(x)
+        return self.buf

@@ -1,0 +1,87 @@
+"""User inputs mutated in forward: in place, through views, out=, in containers."""
+
+import torch
+
+from behaviours.registry import behaviour
+
+
+def _x() -> tuple:
+    return (torch.randn(4),)
+
+
+@behaviour(
+    id="input.add_",
+    description="forward adds to its input tensor in place",
+    tags=("input", "in-place"),
+    inputs=_x,
+    mutates=("input 0",),
+)
+class InputAddInPlace(torch.nn.Module):
+    def forward(self, x):
+        x.add_(1)
+        return x * 2
+
+
+@behaviour(
+    id="input.view_slice",
+    description="forward mutates a slice (a view) of its input: x[:2].mul_(3)",
+    tags=("input", "in-place", "view"),
+    inputs=_x,
+    mutates=("input 0",),
+)
+class InputSliceInPlace(torch.nn.Module):
+    def forward(self, x):
+        x[:2].mul_(3)
+        return x.sum()
+
+
+@behaviour(
+    id="input.out_argument",
+    description="forward writes its result into an input through out=: torch.add(x, 1, out=y)",
+    tags=("input", "out="),
+    inputs=lambda: (torch.randn(4), torch.zeros(4)),
+    mutates=("input 1",),
+)
+class InputOutArgument(torch.nn.Module):
+    def forward(self, x, y):
+        torch.add(x, 1, out=y)
+        return y * 2
+
+
+@behaviour(
+    id="input.in_list",
+    description="forward mutates a tensor inside a list input in place",
+    tags=("input", "in-place", "pytree"),
+    inputs=lambda: ([torch.randn(4), torch.randn(4)],),
+    mutates=("input 0",),
+)
+class InputInList(torch.nn.Module):
+    def forward(self, xs):
+        xs[0].add_(1)
+        return xs[0] + xs[1]
+
+
+@behaviour(
+    id="input.in_dict",
+    description="forward mutates a tensor inside a dict input in place",
+    tags=("input", "in-place", "pytree"),
+    inputs=lambda: ({"a": torch.randn(4), "b": torch.randn(4)},),
+    mutates=("input 0",),
+)
+class InputInDict(torch.nn.Module):
+    def forward(self, d):
+        d["a"].mul_(2)
+        return d["a"] - d["b"]
+
+
+@behaviour(
+    id="input.mutated_and_returned",
+    description="forward mutates its input in place and returns it (the output aliases the input)",
+    tags=("input", "in-place", "aliasing"),
+    inputs=_x,
+    mutates=("input 0",),
+)
+class InputReturned(torch.nn.Module):
+    def forward(self, x):
+        x.mul_(2)
+        return x

@@ -1,0 +1,28 @@
+"""Each behaviour really performs, eagerly, the mutation it names, and only
+that: a behaviour can never silently stop exercising mutation."""
+
+import pytest
+from behaviours import BEHAVIOURS
+from classifier import MISSING, snapshot
+from values import same
+
+
+def _state(behaviour, instance):
+    return snapshot(instance.module, None, instance.args, behaviour.extra_state(instance.module))
+
+
+@pytest.mark.parametrize("behaviour", BEHAVIOURS, ids=[b.id for b in BEHAVIOURS])
+def test_the_eager_run_performs_the_mutation_it_names(behaviour):
+    behaviour.reset()
+    instance = behaviour.instantiate("cpu")
+    before = _state(behaviour, instance)
+    for _ in range(behaviour.warmup_calls + 1):
+        instance.module(*instance.args)
+    after = _state(behaviour, instance)
+    changed = {key for key in list(before) + list(after) if not same(before.get(key, MISSING), after.get(key, MISSING))}
+    assert changed == set(behaviour.mutates)
+
+
+def test_behaviour_ids_are_unique_and_declared_once():
+    ids = [b.id for b in BEHAVIOURS]
+    assert len(ids) == len(set(ids)) >= 30
