@@ -20,6 +20,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from errors import normalise_message  # noqa: E402
+from fingerprint import cell_key, previous_lines  # noqa: E402
 from recorder import Recorder  # noqa: E402
 
 RECORDER_KEY = pytest.StashKey[Recorder]()
@@ -31,10 +32,12 @@ def pytest_addoption(parser):
     group.addoption("--exportmatrix-environment", default="{}", help="JSON object the host knows of this environment")
     group.addoption("--exportmatrix-cell-timeout", type=float, default=0, help="seconds a test may run (0: no limit)")
     group.addoption("--exportmatrix-resume", action="store_true", help="append to the stream, skip finished tests")
+    group.addoption("--exportmatrix-previous", default=None, help="an earlier stream whose unchanged cells are reused")
 
 
 def pytest_configure(config):
     recorder = Recorder(config.getoption("--exportmatrix-out"), config.getoption("--exportmatrix-resume"))
+    recorder.previous = previous_lines(config.getoption("--exportmatrix-previous"))
     config.stash[RECORDER_KEY] = recorder
     if recorder.resumed:
         return  # the stream already starts with its environment line
@@ -68,7 +71,16 @@ def _cell(item):
     if callspec is None or not {"behaviour", "exporter", "device"} <= set(callspec.params):
         return None
     params = callspec.params
-    return {"behaviour": params["behaviour"].id, "exporter": params["exporter"].name, "device": params["device"]}
+    behaviour, exporter, device = params["behaviour"], params["exporter"].name, params["device"]
+    # the key lets the host record a crash or timeout that a rerun can reuse
+    key = cell_key(torch_version(), behaviour, exporter, device)
+    return {"behaviour": behaviour.id, "exporter": exporter, "device": device, "key": key}
+
+
+def torch_version() -> str:
+    import torch
+
+    return str(torch.__version__)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -90,7 +102,9 @@ def pytest_runtest_protocol(item, nextitem):
 def pytest_sessionfinish(session, exitstatus):
     recorder = session.config.stash.get(RECORDER_KEY, None)
     if recorder is not None:
-        recorder.write("end", {"observations": recorder.observations, "exitstatus": int(exitstatus)})
+        recorder.write(
+            "end", {"observations": recorder.observations, "reused": recorder.reused, "exitstatus": int(exitstatus)}
+        )
         recorder.close()
 
 

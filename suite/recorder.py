@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import IO, Any, Dict, Optional, Set
+from typing import IO, Any, Dict, List, Optional, Set
 
 LINE_FORMAT = "exportmatrix-line/1"
 
@@ -40,6 +40,18 @@ class Recorder:
         mode = "a" if self.resumed else "w"
         self._file: Optional[IO[str]] = open(path, mode, encoding="utf-8") if path else None
         self.observations = 0
+        self.reused = 0
+        self.previous: Dict[str, List[Dict[str, Any]]] = {}  # reusable lines of an earlier run, by key
+
+    def reuse(self, kind: str, key: str) -> bool:
+        """Write the earlier run's lines for `key` again, if there are any."""
+        lines = self.previous.get(key)
+        if not lines:
+            return False
+        for payload in lines:
+            self.write(kind, payload)
+        self.reused += len(lines) if kind == "observation" else 0
+        return True
 
     def write(self, kind: str, payload: Dict[str, Any]) -> None:
         if kind == "observation":

@@ -10,6 +10,7 @@ from behaviours import BEHAVIOURS
 from classifier import observe
 from environment_probe import devices
 from exporters import EXPORTERS
+from fingerprint import cell_key
 from reproducer import render
 
 CELLS = [(b, e, d) for b in BEHAVIOURS for e in EXPORTERS for d in devices()]
@@ -19,6 +20,9 @@ CELLS = [(b, e, d) for b in BEHAVIOURS for e in EXPORTERS for d in devices()]
     "behaviour, exporter, device", CELLS, ids=["%s-%s-%s" % (b.id, e.name, d) for b, e, d in CELLS]
 )
 def test_cell(behaviour, exporter, device, recorder):
+    key = cell_key(torch.__version__, behaviour, exporter.name, device)
+    if recorder.reuse("observation", key):
+        return
     observation = observe(behaviour, exporter, device)
     if observation["outcome"] != "unsupported":
         observation["evidence"]["reproducer"] = render(
@@ -26,7 +30,7 @@ def test_cell(behaviour, exporter, device, recorder):
         )
     recorder.write(
         "observation",
-        {"behaviour": behaviour.id, "exporter": exporter.name, "device": device, **observation},
+        {"behaviour": behaviour.id, "exporter": exporter.name, "device": device, "key": key, **observation},
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 from exportmatrix import session as session_module
 from exportmatrix.config import load
 from exportmatrix.environments import plan
+from exportmatrix.incremental import environment_fingerprint
 from exportmatrix.installer import InstallResult, failure_reason, find_uv, install
 
 
@@ -60,8 +61,9 @@ def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_pat
     monkeypatch.setattr(session_module, "install", lambda python, arguments: InstallResult(True, []))
     suite_runs = []
 
-    def fake_run_suite(python, suite_dir, final, described, cell_timeout):
+    def fake_run_suite(python, suite_dir, final, described, cell_timeout, reuse):
         suite_runs.append((python, final, described, cell_timeout))
+        assert reuse
         return 0
 
     monkeypatch.setattr(session_module, "run_suite", fake_run_suite)
@@ -84,6 +86,7 @@ def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_pat
         "build": "pypi",
         "index": "https://pypi.org/simple",
         "python_requested": "3.11",
+        "fingerprint": environment_fingerprint(environment),
         "id": path.stem,
     }
 

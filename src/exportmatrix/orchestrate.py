@@ -1,20 +1,26 @@
 """`nox -s matrix`: run each environment's session in its own nox process
-(so one broken release cannot stop the rest), then merge and summarise."""
+(so one broken release cannot stop the rest), several at once so one
+environment's install overlaps another's suite; skip environments whose
+results are still valid; then merge and summarise."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 from exportmatrix.aggregate import aggregate, write_json_atomically
 from exportmatrix.config import ConfigError, MatrixConfig
-from exportmatrix.environments import plan
-from exportmatrix.results import envs_dir
+from exportmatrix.environments import Environment, plan
+from exportmatrix.incremental import environment_fingerprint, still_valid, stream_summary
+from exportmatrix.results import envs_dir, session_of
 from exportmatrix.summary import render
 
 
@@ -23,29 +29,80 @@ class SessionRun:
     name: str
     returncode: int
     seconds: float
+    skipped: bool = False
 
 
 def nox_command(noxfile: Path) -> list[str]:
     return [sys.executable, "-m", "nox", "--noxfile", str(noxfile), "--session"]
 
 
+def venv_of(noxfile: Path, session: str) -> Path:
+    # nox names a session's virtualenv after it, with dots as dashes
+    return noxfile.parent / ".nox" / session.replace(".", "-")
+
+
+def stream_of(results: Path, session: str) -> Path | None:
+    for path in envs_dir(results).glob("*.jsonl"):
+        if session_of(path) == session:
+            return path
+    return None
+
+
+class Progress:
+    """Prints which environments are done, running and waiting."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.running = total, 0, 0
+        self.lock = threading.Lock()
+
+    def event(self, name: str, what: str, finished: bool = False, started: bool = False) -> None:
+        with self.lock:
+            self.running += 1 if started else -1 if finished else 0
+            self.done += 1 if finished else 0
+            waiting = self.total - self.done - self.running
+            print(
+                "exportmatrix: [%d done, %d running, %d waiting] %s: %s"
+                % (self.done, self.running, waiting, name, what),
+                flush=True,
+            )
+
+
 def run_sessions(
-    names: Sequence[str], command: list[str], call: Callable[..., int] = subprocess.call
+    names: Sequence[str],
+    command: list[str],
+    logs: Path,
+    jobs: int = 2,
+    call: Callable[..., int] = subprocess.call,
 ) -> list[SessionRun]:
-    runs = []
-    for number, name in enumerate(names, start=1):
-        print(
-            "exportmatrix: [%d/%d] %s: running (%d waiting)" % (number, len(names), name, len(names) - number),
-            flush=True,
-        )
+    """Each session in its own nox process, `jobs` at a time, output to
+    logs/<session>.log."""
+    logs.mkdir(parents=True, exist_ok=True)
+    progress = Progress(len(names))
+
+    def run(name: str) -> SessionRun:
+        progress.event(name, "running (log: %s)" % (logs / (name + ".log")), started=True)
         started = time.monotonic()
-        returncode = call(command + [name])
-        runs.append(SessionRun(name, returncode, time.monotonic() - started))
-        state = "done" if returncode == 0 else "FAILED (exit %d)" % returncode
-        print(
-            "exportmatrix: [%d/%d] %s: %s in %.0f s" % (number, len(names), name, state, runs[-1].seconds), flush=True
-        )
-    return runs
+        with open(logs / (name + ".log"), "w", encoding="utf-8") as log:
+            returncode = call(command + [name], stdout=log, stderr=subprocess.STDOUT)
+        run = SessionRun(name, returncode, time.monotonic() - started)
+        state = "done" if returncode == 0 else "FAILED (exit %d, see its log)" % returncode
+        progress.event(name, "%s in %.0f s" % (state, run.seconds), finished=True)
+        return run
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(run, names))
+
+
+def reused_cells(results: Path, names: Sequence[str]) -> tuple[int, int]:
+    """(reused, total) cells of the named sessions' streams."""
+    reused = total = 0
+    for name in names:
+        path = stream_of(results, name)
+        summary = stream_summary(path) if path else None
+        if summary:
+            reused += (summary["end"] or {}).get("reused", 0)
+            total += summary["cells"]
+    return reused, total
 
 
 def merge_and_report(results: Path, sessions: set[str] | None = None) -> int:
@@ -75,7 +132,18 @@ def matrix_arguments(posargs: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--build", dest="builds", action="append", help="a build to run (repeatable; default: the default build)"
     )
+    parser.add_argument("--jobs", type=int, default=2, help="environments run at once (default: 2)")
+    parser.add_argument("--fresh", action="store_true", help="ignore earlier results: rerun every cell")
     return parser.parse_args(list(posargs))
+
+
+def _unchanged(environments: list[Environment], results: Path, noxfile: Path) -> list[str]:
+    return [
+        e.session_name
+        for e in environments
+        if (path := stream_of(results, e.session_name))
+        and still_valid(path, environment_fingerprint(e), venv_of(noxfile, e.session_name))
+    ]
 
 
 def matrix_main(posargs: Sequence[str], config: MatrixConfig, results: Path, noxfile: Path) -> int:
@@ -88,8 +156,23 @@ def matrix_main(posargs: Sequence[str], config: MatrixConfig, results: Path, nox
     if not environments:
         print("exportmatrix: no build offers the releases asked for", file=sys.stderr)
         return 2
-    runs = run_sessions([e.session_name for e in environments], nox_command(noxfile))
-    merged = merge_and_report(results, {e.session_name for e in environments})
+    names = [e.session_name for e in environments]
+    if arguments.fresh:
+        os.environ["EXPORTMATRIX_FRESH"] = "1"  # inherited by the sessions
+        unchanged = []
+    else:
+        unchanged = _unchanged(environments, results, noxfile)
+    for name in unchanged:
+        print("exportmatrix: %s: unchanged since its last complete run, reused" % name, flush=True)
+    to_run = [name for name in names if name not in unchanged]
+    runs = run_sessions(to_run, nox_command(noxfile), results / "logs", arguments.jobs)
+    merged = merge_and_report(results, set(names))
     for run in runs:
         print("exportmatrix: %-20s %s in %.0f s" % (run.name, "ok" if run.returncode == 0 else "FAILED", run.seconds))
+    _, whole_cells = reused_cells(results, unchanged)
+    reused, total = reused_cells(results, to_run)
+    print(
+        "exportmatrix: reused %d environments whole (%d cells); in the %d that ran, %d of %d cells were reused"
+        % (len(unchanged), whole_cells, len(to_run), reused, total)
+    )
     return 1 if merged or any(run.returncode for run in runs) else 0

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from exportmatrix.environments import Environment, make_id
+from exportmatrix.incremental import environment_fingerprint
 from exportmatrix.installer import install
 from exportmatrix.results import remove_stale, stream_path, write_failed_environment
 from exportmatrix.suite_runner import run_suite
@@ -32,8 +33,9 @@ def venv_python(session: Any) -> Path:
 def run_environment(
     session: Any, environment: Environment, results: Path, cell_timeout: float = 120, suite_dir: Path = SUITE_DIR
 ) -> Path:
-    """Install, run the suite, and return the stream it wrote."""
-    described = environment.describe()
+    """Install, run the suite, and return the stream it wrote. Cells whose
+    key is unchanged are reused unless EXPORTMATRIX_FRESH is set."""
+    described = {**environment.describe(), "fingerprint": environment_fingerprint(environment, suite_dir)}
     outcome = install(venv_python(session), environment.install_arguments())
     if not outcome.ok:
         path = write_failed_environment(
@@ -47,7 +49,9 @@ def run_environment(
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(results, environment.session_name, path)
     session.log("exportmatrix: %s → %s" % (environment_id, path))
-    returncode = run_suite(venv_python(session), suite_dir, path, {**described, "id": environment_id}, cell_timeout)
+    fresh = bool(os.environ.get("EXPORTMATRIX_FRESH"))
+    described["id"] = environment_id
+    returncode = run_suite(venv_python(session), suite_dir, path, described, cell_timeout, reuse=not fresh)
     if returncode != 0:
         session.error("%s: the suite exited with %d; its stream is in %s" % (environment_id, returncode, path))
     return path

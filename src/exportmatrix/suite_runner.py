@@ -44,7 +44,13 @@ def record_death(partial: Path, running: dict[str, Any], returncode: int, cell_t
 
 
 def suite_command(
-    python: Path, suite_dir: Path, partial: Path, environment: dict, cell_timeout: float, resume: bool
+    python: Path,
+    suite_dir: Path,
+    partial: Path,
+    environment: dict,
+    cell_timeout: float,
+    resume: bool,
+    previous: Path | None = None,
 ) -> list[str]:
     command = [
         str(python),
@@ -63,7 +69,11 @@ def suite_command(
         "--exportmatrix-cell-timeout",
         str(cell_timeout),
     ]
-    return command + (["--exportmatrix-resume"] if resume else [])
+    if resume:
+        command.append("--exportmatrix-resume")
+    elif previous is not None and previous.exists():
+        command += ["--exportmatrix-previous", str(previous)]
+    return command
 
 
 def run_suite(
@@ -72,14 +82,18 @@ def run_suite(
     final: Path,
     environment: dict,
     cell_timeout: float,
+    reuse: bool = True,
     call: Callable[[list[str]], int] = subprocess.call,
 ) -> int:
     """Stream into `<final>.partial`, resuming after deaths, then move it to
-    `final` in one rename: a results file is never half-written."""
+    `final` in one rename: a results file is never half-written. With
+    `reuse`, cells whose key is unchanged since `final` was written are copied."""
     partial = final.with_name(final.name + ".partial")
+    previous = final if reuse else None
     resume = False
     while True:
-        returncode = call(suite_command(python, suite_dir, partial, environment, cell_timeout, resume))
+        command = suite_command(python, suite_dir, partial, environment, cell_timeout, resume, previous)
+        returncode = call(command)
         if not partial.exists():
             break
         progress = read_progress(partial)
