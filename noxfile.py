@@ -84,6 +84,15 @@ def aggregate(session: nox.Session) -> None:
         session.error("some results could not be merged or did not complete")
 
 
+@nox.session(python=False, default=False)
+def report(session: nox.Session) -> None:
+    """Re-render results/matrix.md and matrix.html from results/matrix.json; installs and runs nothing."""
+    from exportmatrix.cli import main
+
+    if main(["report", "--results", str(RESULTS)]):
+        session.error("could not render the reports")
+
+
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     """The project's tests: unit, classifier, end-to-end (installs real torch releases); ruff; mypy."""

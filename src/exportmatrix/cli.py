@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 from exportmatrix import __version__
+from exportmatrix.baseline import compare, load_baseline, make_baseline
 from exportmatrix.config import ConfigError, load
+from exportmatrix.diff import cells_by_key, differences, find_environment, render_table
 from exportmatrix.environments import plan
 from exportmatrix.orchestrate import merge_and_report
+from exportmatrix.reports import write_reports
 from exportmatrix.summary import render
 
 
@@ -34,6 +37,49 @@ def _environments(arguments: argparse.Namespace) -> int:
 
 def _aggregate(arguments: argparse.Namespace) -> int:
     return merge_and_report(Path(arguments.results))
+
+
+def _load(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise ValueError("%s: not JSON (%s)" % (path, error)) from None
+
+
+def _report(arguments: argparse.Namespace) -> int:
+    results = Path(arguments.results)
+    for path in write_reports(_load(str(results / "matrix.json")), results):
+        print("exportmatrix: wrote %s" % path)
+    return 0
+
+
+def _diff(arguments: argparse.Namespace) -> int:
+    if Path(arguments.a).is_file() and Path(arguments.b).is_file():
+        rows = differences(cells_by_key(_load(arguments.a)), cells_by_key(_load(arguments.b)))
+    else:
+        matrix = _load(arguments.matrix)
+        a, b = find_environment(matrix, arguments.a), find_environment(matrix, arguments.b)
+        rows = differences(cells_by_key(matrix, a), cells_by_key(matrix, b))
+    print(json.dumps(rows, indent=1) if arguments.json else render_table(rows, arguments.a, arguments.b))
+    return 0
+
+
+def _check(arguments: argparse.Namespace) -> int:
+    matrix = _load(arguments.matrix)
+    baseline_path = Path(arguments.baseline)
+    if arguments.update:
+        baseline_path.write_text(json.dumps(make_baseline(matrix), indent=1) + "\n", encoding="utf-8")
+        print("exportmatrix: wrote %s (%d cells)" % (baseline_path, len(matrix["observations"])))
+        return 0
+    drift = compare(load_baseline(baseline_path), matrix)
+    for cell, before, now in drift.moved:
+        print("moved: %s: %s → %s" % (cell, before, now))
+    print(
+        "exportmatrix: %d cells moved, %d new, %d in the baseline but not observed"
+        % (len(drift.moved), len(drift.new), len(drift.missing))
+    )
+    return 1 if drift.moved else 0
 
 
 def _summary(arguments: argparse.Namespace) -> int:
@@ -62,6 +108,31 @@ def parser() -> argparse.ArgumentParser:
     merge = commands.add_parser("aggregate", help="merge results/envs/*.jsonl into results/matrix.json")
     merge.add_argument("--results", default="results", help="the results folder (default: results)")
     merge.set_defaults(run=_aggregate)
+
+    report = commands.add_parser("report", help="render results/matrix.md and matrix.html from results/matrix.json")
+    report.add_argument("--results", default="results", help="the results folder (default: results)")
+    report.set_defaults(run=_report)
+
+    diff = commands.add_parser(
+        "diff",
+        help="cells whose outcome differs between two matrix files, or two environments of one matrix",
+        description="A and B are two matrix files, or two environments (id, session or release) of --matrix.",
+    )
+    diff.add_argument("a")
+    diff.add_argument("b")
+    diff.add_argument("--matrix", default="results/matrix.json", help="the matrix holding environments A and B")
+    diff.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    diff.set_defaults(run=_diff)
+
+    check = commands.add_parser(
+        "check",
+        help="exit non-zero when a cell's outcome moved from the baseline (a CI gate)",
+        description="Compare MATRIX with BASELINE; list every cell whose outcome moved and exit 1 if any did.",
+    )
+    check.add_argument("matrix", nargs="?", default="results/matrix.json")
+    check.add_argument("--baseline", required=True, help="the baseline file, e.g. baseline.json")
+    check.add_argument("--update", action="store_true", help="write MATRIX's outcomes as the new baseline")
+    check.set_defaults(run=_check)
 
     summary = commands.add_parser("summary", help="print the terminal summary of a matrix file")
     summary.add_argument("matrix", nargs="?", default="results/matrix.json", help="default: results/matrix.json")

@@ -20,6 +20,7 @@ from exportmatrix.aggregate import aggregate, write_json_atomically
 from exportmatrix.config import ConfigError, MatrixConfig
 from exportmatrix.environments import Environment, plan
 from exportmatrix.incremental import environment_fingerprint, still_valid, stream_summary
+from exportmatrix.reports import write_reports
 from exportmatrix.results import envs_dir, session_of
 from exportmatrix.summary import render
 
@@ -111,6 +112,7 @@ def merge_and_report(results: Path, sessions: set[str] | None = None) -> int:
     environment did not complete."""
     merged = aggregate(envs_dir(results), sessions)
     write_json_atomically(results / "matrix.json", merged.matrix)
+    written = write_reports(merged.matrix, results)
     print(render(merged.matrix))
     for error in merged.errors:
         print("exportmatrix: could not merge %s" % error, file=sys.stderr)
@@ -118,6 +120,7 @@ def merge_and_report(results: Path, sessions: set[str] | None = None) -> int:
         "\nexportmatrix: wrote %s (%d environments, %d cells)"
         % (results / "matrix.json", len(merged.matrix["environments"]), len(merged.matrix["observations"]))
     )
+    print("exportmatrix: wrote %s" % ", ".join(str(path) for path in written))
     failed = [e for e in merged.matrix["environments"] if e["status"] != "ok"]
     return 1 if merged.errors or failed else 0
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# control characters and bidirectional overrides: they would garble a report line
+UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 SYMBOLS = {
     "holds": "✓",
@@ -24,11 +28,11 @@ def label(observation: dict[str, Any]) -> str:
     evidence = observation.get("evidence", {})
     if "error" in evidence:
         error = evidence["error"]
-        return "%s (%s: %s)" % (outcome, error.get("type"), error.get("message"))
+        return UNPRINTABLE.sub("", "%s (%s: %s)" % (outcome, error.get("type"), error.get("message")))
     if outcome == "diverges":
         whats = []
         for difference in evidence.get("differences", []):
             if difference["what"] not in whats:
                 whats.append(difference["what"])
-        return "diverges (%s)" % ", ".join(whats[:3])
+        return UNPRINTABLE.sub("", "diverges (%s)" % ", ".join(whats[:3]))
     return outcome  # unsupported: its reason is evidence, not a different outcome

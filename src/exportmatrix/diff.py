@@ -1,0 +1,65 @@
+"""`exportmatrix diff`: the cells whose outcome differs between two matrix
+files, or between two environments of one matrix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exportmatrix.outcomes import label
+
+Cell = tuple[str, ...]
+
+
+def cells_by_key(matrix: dict[str, Any], environment: str | None = None) -> dict[Cell, dict[str, Any]]:
+    """Cells keyed by (environment, behaviour, exporter, device), or, for one
+    environment, by (behaviour, exporter, device)."""
+    found: dict[Cell, dict[str, Any]] = {}
+    for observation in matrix["observations"]:
+        cell = (observation["behaviour"], observation["exporter"], observation["device"])
+        if environment is None:
+            found[(observation["environment"],) + cell] = observation
+        elif observation["environment"] == environment:
+            found[cell] = observation
+    return found
+
+
+def find_environment(matrix: dict[str, Any], name: str) -> str:
+    """An environment by id, session or release; errors name the choices."""
+    ids = [e["id"] for e in matrix["environments"]]
+    for field in ("id", "session", "release"):
+        matches = [e["id"] for e in matrix["environments"] if e.get(field) == name]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise ValueError("%r names several environments: %s" % (name, ", ".join(matches)))
+    raise ValueError("no environment %r in the matrix (it has: %s)" % (name, ", ".join(ids)))
+
+
+def differences(a: dict[Cell, dict[str, Any]], b: dict[Cell, dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for key in sorted(set(a) | set(b)):
+        before, after = a.get(key), b.get(key)
+        if before and after and before["outcome"] == after["outcome"]:
+            continue
+        rows.append(
+            {
+                "cell": list(key),
+                "a": before["outcome"] if before else None,
+                "b": after["outcome"] if after else None,
+                "a_detail": label(before) if before else "not observed",
+                "b_detail": label(after) if after else "not observed",
+            }
+        )
+    return rows
+
+
+def render_table(rows: list[dict[str, Any]], a_name: str, b_name: str) -> str:
+    if not rows:
+        return "no cell differs between %s and %s" % (a_name, b_name)
+    header = ["cell", a_name, b_name]
+    body = [[" / ".join(row["cell"]), row["a_detail"], row["b_detail"]] for row in rows]
+    widths = [min(70, max(len(line[i]) for line in [header] + body)) for i in range(3)]
+    lines = [
+        "  ".join(text[:70].ljust(width) for text, width in zip(line, widths)).rstrip() for line in [header] + body
+    ]
+    return "\n".join(lines) + "\n\n%d cells differ" % len(rows)

@@ -1,0 +1,113 @@
+"""The HTML report in a real headless browser (Debian's chromium, driven by
+selenium through chromedriver): it loads cleanly, shows the matrix, a click
+shows a cell's evidence, filters hide what they should, and hostile text
+stays text. A screenshot lands in test-output/."""
+
+import shutil
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+from streams_factory import environment, observation, write_stream
+
+from exportmatrix.aggregate import aggregate
+from exportmatrix.report_html import render
+
+HOSTILE = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> \x07 \u202e'
+ERROR = {"phase": "capture", "error": {"type": "AssertionError", "module": "builtins", "message": HOSTILE}}
+REPRODUCER = "import torch\n\n\nclass Foo(torch.nn.Module):\n    pass\n\n\n</script><b>print('OUTCOME: holds')</b>"
+
+
+@pytest.fixture
+def matrix(tmp_path):
+    cells = [
+        observation("attr.tensor_reassign", "dynamo_export", "export-error", dict(ERROR, reproducer=REPRODUCER)),
+        observation("attr.tensor_reassign", "export_strict", "holds", {"reproducer": REPRODUCER}),
+        observation(
+            "attr.tensor_reassign",
+            "compile_fullgraph",
+            "diverges",
+            {"differences": [{"what": "attribute a", "after_call": 1, "eager": "1", "exported": "0"}]},
+        ),
+    ]
+    write_stream(tmp_path / "envs", environment("torch-2.4.1-py3.11", "2.4", "2.4.1"), cells)
+    write_stream(
+        tmp_path / "envs",
+        environment("torch-2.10.0-py3.11", "2.10", "2.10.0"),
+        [observation("attr.tensor_reassign", e, "holds") for e in ("dynamo_export", "export_strict")],
+    )
+    return aggregate(tmp_path / "envs").matrix
+
+
+@pytest.fixture
+def browser():
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver_path, "scripts/bootstrap installs Debian's chromium and chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,900",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
+    page = tmp_path / "matrix.html"
+    page.write_text(render(matrix), encoding="utf-8")
+    browser.get(page.as_uri())
+
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
+    assert browser.find_element(By.ID, "cell-count").text == str(len(matrix["observations"])) == "5"
+
+    # a click shows that cell's evidence, the hostile message as plain text
+    cell = browser.find_element(By.CSS_SELECTOR, 'td.cell[data-outcome="export-error"]')
+    cell.click()
+    assert browser.find_element(By.ID, "ev-title").text == "attr.tensor_reassign / dynamo_export / cpu"
+    fields = browser.find_element(By.ID, "ev-fields").text
+    assert "AssertionError: <script>window.pwned = 1</script><img src=x" in fields
+    assert browser.execute_script("return window.pwned") is None
+    assert browser.find_elements(By.CSS_SELECTOR, "#evidence img") == []
+    reproducer = browser.find_element(By.ID, "ev-reproducer").get_attribute("textContent")
+    assert reproducer == REPRODUCER
+
+    root.joinpath("test-output").mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(root / "test-output" / "matrix-page.png"))
+
+    # the outcome filter hides exactly the cells of other outcomes
+    Select(browser.find_element(By.ID, "filter-outcome")).select_by_value("holds")
+    shown = [
+        td
+        for td in browser.find_elements(By.CSS_SELECTOR, "td.cell")
+        if "hidden-by-filter" not in td.get_attribute("class")
+    ]
+    assert sorted(td.get_attribute("data-outcome") for td in shown) == ["holds"] * 3
+    assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "3"
+
+    # the capture path filter hides the other grids, the tag filter other rows
+    Select(browser.find_element(By.ID, "filter-outcome")).select_by_value("")
+    Select(browser.find_element(By.ID, "filter-exporter")).select_by_value("export_strict")
+    visible = [
+        b.get_attribute("data-exporter")
+        for b in browser.find_elements(By.CSS_SELECTOR, ".grid-block")
+        if b.is_displayed()
+    ]
+    assert visible == ["export_strict"]
+    assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
+    Select(browser.find_element(By.ID, "filter-tag")).select_by_value("seed")
+    assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -1,0 +1,108 @@
+"""Markdown report, diff and the baseline drift gate."""
+
+import json
+
+from streams_factory import environment, observation, write_stream
+from test_aggregate import ERROR, two_releases
+
+from exportmatrix.aggregate import aggregate
+from exportmatrix.cli import main
+from exportmatrix.report_markdown import render
+
+
+def test_markdown_has_tables_upstream_and_what_changed(tmp_path):
+    two_releases(tmp_path)
+    text = render(aggregate(tmp_path).matrix)
+    assert "## dynamo_export on cpu (build pypi)" in text
+    assert "| `attr.tensor_reassign` | E | ✓ |" in text
+    assert "| `test_module_attribute_mutation_violation_positive_1` | FAIL | pass |" in text
+    assert (
+        "- attr.tensor_reassign / dynamo_export: export-error (AssertionError: Mutating module attribute a "
+        "during export.) up to 2.4 → holds from 2.10"
+    ) in text
+
+
+def test_a_hostile_message_cannot_break_a_markdown_table(tmp_path):
+    hostile = dict(ERROR, error=dict(ERROR["error"], message="a | b\n| c <script>x</script> `d`"))
+    write_stream(
+        tmp_path,
+        environment("torch-2.4.1-py3.11", "2.4", "2.4.1"),
+        [observation("attr.tensor_reassign", "dynamo_export", "export-error", hostile)],
+    )
+    write_stream(
+        tmp_path,
+        environment("torch-2.5.1-py3.11", "2.5", "2.5.1"),
+        [observation("attr.tensor_reassign", "dynamo_export", "holds")],
+    )
+    text = render(aggregate(tmp_path).matrix)
+    (line,) = [line for line in text.splitlines() if line.startswith("- attr.tensor_reassign")]
+    assert "a \\| b \\| c &lt;script&gt;x&lt;/script&gt; 'd'" in line
+    table_lines = [line for line in text.splitlines() if line.startswith("|")]
+    assert table_lines and {line.count("|") - line.count("\\|") for line in table_lines} == {4}
+
+
+def write_matrix(folder, name):
+    matrix = aggregate(folder).matrix
+    path = folder.parent / name
+    path.write_text(json.dumps(matrix))
+    return path
+
+
+def test_diff_of_two_environments_and_of_two_files(tmp_path, capsys):
+    two_releases(tmp_path / "a")
+    path = write_matrix(tmp_path / "a", "a.json")
+    assert main(["diff", "2.4", "2.10", "--matrix", str(path), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["cell"] == ["attr.tensor_reassign", "dynamo_export", "cpu"]
+    assert (row["a"], row["b"]) == ("export-error", "holds")
+
+    write_stream(
+        tmp_path / "b",
+        environment("torch-2.4.1+cu121-py3.11", "2.4", "2.4.1+cu121"),
+        [observation("attr.tensor_reassign", "dynamo_export", "holds")],
+    )
+    other = write_matrix(tmp_path / "b", "b.json")
+    assert main(["diff", str(path), str(other)]) == 0
+    table = capsys.readouterr().out
+    assert "torch-2.4.1+cu121-py3.11 / attr.tensor_reassign / dynamo_export / cpu" in table
+    assert "export-error (AssertionError: Mutating module attribute a" in table
+    assert "torch-2.10.0-py3.11 / attr.tensor_reassign / dynamo_export / cpu" in table  # only in a
+    assert "2 cells differ" in table
+
+
+def test_diff_names_an_unknown_environment(tmp_path, capsys):
+    two_releases(tmp_path / "a")
+    path = write_matrix(tmp_path / "a", "a.json")
+    assert main(["diff", "2.4", "9.9", "--matrix", str(path)]) == 2
+    assert "no environment '9.9' in the matrix" in capsys.readouterr().err
+
+
+def test_check_passes_on_its_own_baseline_and_fails_when_a_cell_moves(tmp_path, capsys):
+    two_releases(tmp_path / "a")
+    path = write_matrix(tmp_path / "a", "a.json")
+    baseline = tmp_path / "baseline.json"
+    assert main(["check", str(path), "--baseline", str(baseline), "--update"]) == 0
+    assert main(["check", str(path), "--baseline", str(baseline)]) == 0
+    assert "0 cells moved" in capsys.readouterr().out
+
+    moved = json.loads(path.read_text())
+    moved["observations"][0]["outcome"] = "diverges"
+    path.write_text(json.dumps(moved))
+    assert main(["check", str(path), "--baseline", str(baseline)]) == 1
+    out = capsys.readouterr().out
+    assert "moved: torch-2.4 / attr.tensor_reassign / dynamo_export / cpu: export-error → diverges" in out
+
+
+def test_check_refuses_a_file_that_is_not_a_baseline(tmp_path, capsys):
+    two_releases(tmp_path / "a")
+    path = write_matrix(tmp_path / "a", "a.json")
+    assert main(["check", str(path), "--baseline", str(path)]) == 2
+    assert "not an exportmatrix-baseline/1 file" in capsys.readouterr().err
+
+
+def test_report_renders_both_files_from_an_existing_matrix(tmp_path):
+    two_releases(tmp_path / "results" / "envs")
+    (tmp_path / "results" / "matrix.json").write_text(json.dumps(aggregate(tmp_path / "results" / "envs").matrix))
+    assert main(["report", "--results", str(tmp_path / "results")]) == 0
+    assert (tmp_path / "results" / "matrix.md").read_text().startswith("# exportmatrix")
+    assert "<!DOCTYPE html>" in (tmp_path / "results" / "matrix.html").read_text()
