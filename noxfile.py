@@ -85,6 +85,18 @@ def aggregate(session: nox.Session) -> None:
 
 
 @nox.session(python=False, default=False)
+def installed(session: nox.Session) -> None:
+    """The suite against the torch already installed for an interpreter (default: python3 on PATH); installs nothing."""
+    import shutil
+
+    from exportmatrix.cli import main
+
+    python = session.posargs[0] if session.posargs else shutil.which("python3") or "python3"
+    if main(["run", "--python", python, "--results", str(RESULTS), "--cell-timeout", str(CONFIG.cell_timeout)]):
+        session.error("the suite did not complete with %s" % python)
+
+
+@nox.session(python=False, default=False)
 def report(session: nox.Session) -> None:
     """Re-render results/matrix.md and matrix.html from results/matrix.json; installs and runs nothing."""
     from exportmatrix.cli import main

@@ -99,3 +99,15 @@ def test_the_matrix_is_written_atomically(tmp_path):
     write_json_atomically(target, {"schema": "exportmatrix/1"})
     assert json.loads(target.read_text()) == {"schema": "exportmatrix/1"}
     assert [p.name for p in target.parent.iterdir()] == ["matrix.json"]
+
+
+def test_a_build_that_is_not_what_was_asked_for_is_flagged(tmp_path):
+    write_stream(tmp_path, environment("torch-2.4.1+cu121-py3.11-cpu", "2.4", "2.4.1+cu121", build="cpu"))
+    write_stream(tmp_path, environment("torch-2.4.1+cu121-py3.11-cu121", "2.4", "2.4.1+cu121", build="cu121"))
+    write_stream(tmp_path, environment("torch-2.4.1+cu121-py3.11", "2.4", "2.4.1+cu121", build="pypi"))
+    environments = {e["id"]: e for e in aggregate(tmp_path).matrix["environments"]}
+    assert environments["torch-2.4.1+cu121-py3.11-cpu"]["build_mismatch"] == (
+        "asked for build cpu, got torch 2.4.1+cu121"
+    )
+    assert "build_mismatch" not in environments["torch-2.4.1+cu121-py3.11-cu121"]
+    assert "build_mismatch" not in environments["torch-2.4.1+cu121-py3.11"]

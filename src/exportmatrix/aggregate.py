@@ -32,6 +32,8 @@ ENVIRONMENT_FIELDS = (
     "hip",
     "devices",
     "gpus",
+    "interpreter",
+    "fingerprint",
 )
 
 
@@ -51,6 +53,21 @@ def release_key(environment: dict[str, Any]) -> tuple:
     return (version, environment.get("build", ""), environment.get("python") or "")
 
 
+# builds that promise nothing about the local version tag
+UNTAGGED_BUILDS = ("pypi", "installed")
+
+
+def build_mismatch(build: str, torch_version: str | None) -> str | None:
+    """Why the installed torch is not the build asked for, e.g. PyPI's CUDA
+    build where cpu was asked for; None when it is (or nothing was promised)."""
+    if not torch_version or build in UNTAGGED_BUILDS:
+        return None
+    tag = torch_version.partition("+")[2]
+    if tag == build:
+        return None
+    return "asked for build %s, got torch %s" % (build, torch_version)
+
+
 def _environment_entry(stream: Stream) -> dict[str, Any]:
     source = stream.environment
     entry = {key: source.get(key) for key in ENVIRONMENT_FIELDS if key in source}
@@ -58,6 +75,9 @@ def _environment_entry(stream: Stream) -> dict[str, Any]:
     entry.setdefault("python", source.get("python_requested"))
     entry.setdefault("cuda", None)
     entry.setdefault("devices", [])
+    mismatch = build_mismatch(str(entry.get("build", "")), source.get("torch"))
+    if mismatch:
+        entry["build_mismatch"] = mismatch
     if entry["status"] == "ok" and not stream.complete:
         entry["status"] = "incomplete"
         entry["reason"] = "the suite stopped before its end line; the cells it recorded are kept"

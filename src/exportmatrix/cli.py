@@ -12,6 +12,7 @@ from exportmatrix.baseline import compare, load_baseline, make_baseline
 from exportmatrix.config import ConfigError, load
 from exportmatrix.diff import cells_by_key, differences, find_environment, render_table
 from exportmatrix.environments import plan
+from exportmatrix.installed import NoTorch, run_installed
 from exportmatrix.orchestrate import merge_and_report
 from exportmatrix.reports import write_reports
 from exportmatrix.summary import render
@@ -82,6 +83,18 @@ def _check(arguments: argparse.Namespace) -> int:
     return 1 if drift.moved else 0
 
 
+def _run(arguments: argparse.Namespace) -> int:
+    try:
+        returncode, path = run_installed(
+            arguments.python, Path(arguments.results), arguments.build, arguments.cell_timeout, arguments.fresh
+        )
+    except NoTorch as error:
+        print("exportmatrix: %s" % error, file=sys.stderr)
+        return 2
+    print("exportmatrix: wrote %s; merge it with `exportmatrix aggregate --results %s`" % (path, arguments.results))
+    return returncode
+
+
 def _summary(arguments: argparse.Namespace) -> int:
     with open(arguments.matrix, encoding="utf-8") as handle:
         print(render(json.load(handle)))
@@ -108,6 +121,24 @@ def parser() -> argparse.ArgumentParser:
     merge = commands.add_parser("aggregate", help="merge results/envs/*.jsonl into results/matrix.json")
     merge.add_argument("--results", default="results", help="the results folder (default: results)")
     merge.set_defaults(run=_aggregate)
+
+    run = commands.add_parser(
+        "run",
+        help="run the suite against a torch that is already installed for an interpreter",
+        description="Run the suite with PYTHON's own torch (no install) and write results/envs/<id>.jsonl, "
+        "which merges into any matrix.",
+    )
+    run.add_argument("--python", required=True, help="the interpreter whose torch to observe")
+    run.add_argument("--results", default="results", help="the results folder (default: results)")
+    run.add_argument(
+        "--build",
+        default="installed",
+        help="what to call this build (default: installed); a name such as cu121 is checked "
+        "against the installed torch's local tag",
+    )
+    run.add_argument("--cell-timeout", type=float, default=120, help="seconds one cell may run (default: 120)")
+    run.add_argument("--fresh", action="store_true", help="rerun every cell, reuse nothing")
+    run.set_defaults(run=_run)
 
     report = commands.add_parser("report", help="render results/matrix.md and matrix.html from results/matrix.json")
     report.add_argument("--results", default="results", help="the results folder (default: results)")

@@ -54,6 +54,11 @@ def render(matrix: dict[str, Any]) -> str:
     lines.append("")
     lines.append("where the outcome changes:" if changes else "no outcome changes between releases")
     lines += ["  " + str(change) for change in changes]
+    mismatched = [e for e in matrix["environments"] if e.get("build_mismatch")]
+    if mismatched:
+        lines.append("")
+        lines.append("environments whose torch is not the build asked for:")
+        lines += ["  %s: %s" % (e["id"], e["build_mismatch"]) for e in mismatched]
     failed = [e for e in matrix["environments"] if e["status"] != "ok"]
     if failed:
         lines.append("")

@@ -1,0 +1,219 @@
+"""Benchmark: the naive way against `nox -s matrix`, cold, unchanged, and
+after editing one behaviour, on the same releases, side by side.
+
+    .venv/bin/python bench/matrix_speed.py 2.0 2.4 2.8 2.15
+
+(a) naive: per release, a fresh venv, `pip install torch==X.* pytest ...`,
+    then pytest on the suite, one after another (pip's own cache as it is);
+(b) `nox -s matrix` cold: no project environments, no results (uv's cache
+    as it is: that cache is part of the design);
+(c) `nox -s matrix` again, nothing changed;
+(d) `nox -s matrix` after editing one behaviour's declaration.
+Prints wall time, peak memory (all processes of the run), disk used, ratios,
+and each environment's install and suite times. Not a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from exportmatrix.config import load  # noqa: E402
+from exportmatrix.environments import plan  # noqa: E402
+
+EDITED = ROOT / "suite" / "behaviours" / "buffers.py"
+
+
+def descendants_rss_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        ppid = int(re.search(r"PPid:\s+(\d+)", status).group(1))
+        found = re.search(r"VmRSS:\s+(\d+)", status)
+        children.setdefault(ppid, []).append(int(entry.name))
+        rss[int(entry.name)] = int(found.group(1)) if found else 0
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += rss.get(current, 0)
+        stack += children.get(current, [])
+    return total
+
+
+def run_measured(command: list[str], env: dict | None = None, log: Path | None = None) -> tuple[float, int, int]:
+    """(seconds, peak KiB of the process tree, return code)."""
+    started = time.monotonic()
+    out = open(log, "a") if log else subprocess.DEVNULL
+    process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, descendants_rss_kib(process.pid))
+            time.sleep(0.25)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    returncode = process.wait()
+    done.set()
+    sampler.join()
+    if log:
+        out.close()
+    return time.monotonic() - started, peak, returncode
+
+
+def du_bytes(*paths: Path) -> int:
+    total = 0
+    seen: set[tuple[int, int]] = set()
+    for path in paths:
+        for file in path.rglob("*") if path.exists() else []:
+            try:
+                stat = file.lstat()
+            except OSError:
+                continue
+            if file.is_file() and (stat.st_dev, stat.st_ino) not in seen:
+                seen.add((stat.st_dev, stat.st_ino))
+                total += stat.st_size
+    return total
+
+
+def gib(n: int) -> str:
+    return "%.1f GiB" % (n / 2**30)
+
+
+def naive(releases: list[str], work: Path, log: Path) -> tuple[float, int, int, list[str]]:
+    config = load(ROOT / "matrix.toml")
+    total, peak, lines = 0.0, 0, []
+    pip_env = dict(os.environ, PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    for release in releases:
+        (environment,) = plan(config, [release], [config.default_build])
+        python = shutil.which("python" + environment.python)
+        venv = work / ("naive-" + release)
+        t0, p0, _ = run_measured([python, "-m", "venv", str(venv)], log=log)
+        packages = [environment.torch_requirement, *environment.pins, *environment.requirements]
+        t1, p1, rc = run_measured([str(venv / "bin" / "pip"), "install", *packages], env=pip_env, log=log)
+        out = work / ("naive-" + release + ".jsonl")
+        suite = [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pytest",
+            str(ROOT / "suite"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--exportmatrix-out",
+            str(out),
+            "--exportmatrix-environment",
+            json.dumps({"id": release}),
+        ]
+        t2, p2, _ = run_measured(suite, log=log)
+        total += t0 + t1 + t2
+        peak = max(peak, p0, p1, p2)
+        lines.append("  naive %-6s venv+install %5.0f s (pip exit %d)   suite %5.0f s" % (release, t0 + t1, rc, t2))
+    return total, peak, du_bytes(*[work / ("naive-" + r) for r in releases]), lines
+
+
+def nox_matrix(releases: list[str], results: Path, log: Path, extra: list[str] = ()) -> tuple[float, int, int]:
+    env = dict(os.environ, EXPORTMATRIX_RESULTS=str(results))
+    command = [str(ROOT / ".venv" / "bin" / "nox"), "-s", "matrix", "--", *releases, *extra]
+    seconds, peak, returncode = run_measured(command, env=env, log=log)
+    return seconds, peak, returncode
+
+
+def session_times(results: Path, releases: list[str]) -> list[str]:
+    """Install and suite time of each environment, from the session logs."""
+    lines = []
+    for release in releases:
+        log = results / "logs" / ("torch-%s.log" % release)
+        if not log.exists():
+            continue
+        text = log.read_text(errors="replace")
+        total = re.search(r"was successful in (?:(\d+) minutes? )?(\d+) seconds?", text)
+        suite = re.findall(r"(\d+) passed.* in ([\d.]+)s", text)
+        seconds = (int(total.group(1) or 0) * 60 + int(total.group(2))) if total else None
+        suite_s = sum(float(s) for _, s in suite)
+        lines.append("  nox   %-6s session %5s s   of which pytest %5.0f s" % (release, seconds, suite_s))
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("releases", nargs="+", help="releases of matrix.toml, e.g. 2.0 2.4 2.8 2.15")
+    parser.add_argument("--work", default=None, help="scratch folder (default: a new temporary one)")
+    parser.add_argument("--skip-naive", action="store_true", help="measure (b)-(d) only")
+    arguments = parser.parse_args()
+    work = Path(arguments.work or tempfile.mkdtemp(prefix="exportmatrix-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "bench.log"
+    results = work / "results"
+    print(
+        "bench: %s, %d CPUs, releases %s, work in %s"
+        % (os.uname().machine, os.cpu_count(), " ".join(arguments.releases), work)
+    )
+
+    rows = []
+    if not arguments.skip_naive:
+        a = naive(arguments.releases, work, log)
+        rows.append(("(a) naive: venv + pip + pytest, one by one", a[0], a[1], a[2]))
+        for line in a[3]:
+            print(line, flush=True)
+        shutil.rmtree(work / "naive-unused", ignore_errors=True)
+
+    for release in arguments.releases:  # cold: no project environments, no results
+        shutil.rmtree(ROOT / ".nox" / ("torch-" + release).replace(".", "-"), ignore_errors=True)
+    shutil.rmtree(results, ignore_errors=True)
+    uv_cache = Path(os.environ.get("UV_CACHE_DIR", Path.home() / ".cache" / "uv"))
+    cache_before = du_bytes(uv_cache)
+    b = nox_matrix(arguments.releases, results, log)
+    venvs = [ROOT / ".nox" / ("torch-" + r).replace(".", "-") for r in arguments.releases]
+    disk_b = du_bytes(*venvs, results) + max(0, du_bytes(uv_cache) - cache_before)
+    rows.append(("(b) nox -s matrix, cold", b[0], b[1], disk_b))
+    for line in session_times(results, arguments.releases):
+        print(line, flush=True)
+    c = nox_matrix(arguments.releases, results, log)
+    rows.append(("(c) nox -s matrix, nothing changed", c[0], c[1], 0))
+    original = EDITED.read_text()
+    try:
+        EDITED.write_text(original.replace("return x * 2 + self.buf", "return x * 2.0 + self.buf", 1))
+        d = nox_matrix(arguments.releases, results, log)
+    finally:
+        EDITED.write_text(original)
+    rows.append(("(d) nox -s matrix, one behaviour edited", d[0], d[1], 0))
+
+    print("\n%-44s %9s %12s %10s" % ("run", "wall", "peak memory", "disk"))
+    for name, seconds, peak, disk in rows:
+        print("%-44s %8.1fs %9.1f GiB %10s" % (name, seconds, peak / 2**20, gib(disk) if disk else "-"))
+    times = {name[:3]: seconds for name, seconds, _, _ in rows}
+    if "(a)" in times:
+        print("(a)/(b) = %.1fx  (target: at least 3x)" % (times["(a)"] / times["(b)"]))
+    print(
+        "(c) = %.1f s for %d releases  (target for the whole default matrix: under 10 s)"
+        % (times["(c)"], len(arguments.releases))
+    )
+    print("(d)/(b) = %.0f %%  (target: under 15 %%)" % (100 * times["(d)"] / times["(b)"]))
+    print("exit codes: (b) %d, (c) %d, (d) %d; log: %s" % (b[2], c[2], d[2], log))
+
+
+if __name__ == "__main__":
+    main()
