@@ -104,9 +104,10 @@ def merge(streams: list[Stream]) -> dict[str, Any]:
 
 
 def aggregate(envs_dir: Path, sessions: set[str] | None = None) -> Aggregated:
-    """Merge every stream in `envs_dir`, or only those the named sessions wrote."""
+    """Merge every stream under `envs_dir` (sub-folders too, as an artifact
+    download lays them out), or only those the named sessions wrote."""
     streams, errors = [], []
-    for path in sorted(Path(envs_dir).glob("*.jsonl")):
+    for path in sorted(Path(envs_dir).rglob("*.jsonl")):
         try:
             stream = read_stream(path)
         except (StreamError, OSError) as error:

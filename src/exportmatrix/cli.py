@@ -37,7 +37,7 @@ def _environments(arguments: argparse.Namespace) -> int:
 
 
 def _aggregate(arguments: argparse.Namespace) -> int:
-    return merge_and_report(Path(arguments.results))
+    return merge_and_report(Path(arguments.results), streams=Path(arguments.streams) if arguments.streams else None)
 
 
 def _load(path: str) -> dict:
@@ -120,6 +120,9 @@ def parser() -> argparse.ArgumentParser:
 
     merge = commands.add_parser("aggregate", help="merge results/envs/*.jsonl into results/matrix.json")
     merge.add_argument("--results", default="results", help="the results folder (default: results)")
+    merge.add_argument("--from", dest="streams", default=None,
+                       help="read the streams from this folder and its sub-folders (e.g. downloaded CI artifacts) "
+                       "instead of RESULTS/envs")
     merge.set_defaults(run=_aggregate)
 
     run = commands.add_parser(

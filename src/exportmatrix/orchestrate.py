@@ -106,11 +106,12 @@ def reused_cells(results: Path, names: Sequence[str]) -> tuple[int, int]:
     return reused, total
 
 
-def merge_and_report(results: Path, sessions: set[str] | None = None) -> int:
-    """Write results/matrix.json from the named sessions' streams (default:
-    all), print the summary; non-zero if anything could not be merged or an
+def merge_and_report(results: Path, sessions: set[str] | None = None, streams: Path | None = None) -> int:
+    """Write results/matrix.json (and its reports) from the named sessions'
+    streams (default: all) found under `streams` (default: results/envs),
+    print the summary; non-zero if anything could not be merged or an
     environment did not complete."""
-    merged = aggregate(envs_dir(results), sessions)
+    merged = aggregate(streams or envs_dir(results), sessions)
     write_json_atomically(results / "matrix.json", merged.matrix)
     written = write_reports(merged.matrix, results)
     print(render(merged.matrix))

@@ -1,17 +1,21 @@
-"""`nox -s matrix` for real: installs torch 2.4 and 2.10 from the index,
-runs the suite in each, and checks the matrix says what those releases do.
+"""`nox -s matrix` for real: installs torch 2.4 and 2.10 from the index, runs
+the suite in each, and checks the matrix says what those releases do.
 
 A third release that does not exist (2.99) must appear as install-failed
 without stopping the others, and make the session exit non-zero after the
-matrix is written. The upstream verdicts are cross-checked by running the
-seed test file with plain unittest in each environment.
+matrix is written. Independent cross-checks: the upstream verdicts against
+the seed file run with plain unittest, sampled reproducers run on their own,
+the CI fan-out (separate jobs, artifact layout, merge) against one machine,
+and `exportmatrix run` on an environment's own torch.
 """
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections import defaultdict
 
 import pytest
 
@@ -23,26 +27,35 @@ SEED_TESTS = [
     "test_module_attribute_mutation_violation_%s" % n
     for n in ("positive_1", "negative_1", "negative_2", "negative_3", "negative_4")
 ]
+VENVS = {"2.4": "torch-2-4", "2.10": "torch-2-10"}
 
 
 @pytest.fixture(scope="module")
-def run(root, tmp_path_factory):
+def config(root, tmp_path_factory):
     folder = tmp_path_factory.mktemp("e2e")
-    config = (root / "matrix.toml").read_text()
-    config = re.sub(r"(?ms)^releases = \[.*?\]", 'releases = ["2.4", "2.10", "2.99"]', config, count=1)
-    (folder / "matrix.toml").write_text(config)
-    environment = dict(
-        os.environ, EXPORTMATRIX_CONFIG=str(folder / "matrix.toml"), EXPORTMATRIX_RESULTS=str(folder / "results")
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "nox", "-f", str(root / "noxfile.py"), "-s", "matrix"],
+    text = (root / "matrix.toml").read_text()
+    text = re.sub(r"(?ms)^releases = \[.*?\]", 'releases = ["2.4", "2.10", "2.99"]', text, count=1)
+    (folder / "matrix.toml").write_text(text)
+    return folder / "matrix.toml"
+
+
+def nox(root, config, results, *arguments):
+    environment = dict(os.environ, EXPORTMATRIX_CONFIG=str(config), EXPORTMATRIX_RESULTS=str(results))
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(root / "noxfile.py"), *arguments],
         capture_output=True,
         text=True,
         env=environment,
         timeout=1800,
     )
-    matrix = json.loads((folder / "results" / "matrix.json").read_text())
-    return done, matrix, folder
+
+
+@pytest.fixture(scope="module")
+def run(root, config):
+    results = config.parent / "results"
+    done = nox(root, config, results, "-s", "matrix", "--", "--fresh")
+    matrix = json.loads((results / "matrix.json").read_text())
+    return done, matrix, results
 
 
 def environment(matrix, release):
@@ -50,36 +63,44 @@ def environment(matrix, release):
     return found
 
 
+def cells_of(matrix, env_id):
+    return {
+        (o["behaviour"], o["exporter"], o["device"]): o for o in matrix["observations"] if o["environment"] == env_id
+    }
+
+
 def cell(matrix, release, behaviour, exporter):
-    env_id = environment(matrix, release)["id"]
-    (found,) = [
-        o
-        for o in matrix["observations"]
-        if (o["environment"], o["behaviour"], o["exporter"], o["device"]) == (env_id, behaviour, exporter, "cpu")
-    ]
-    return found
+    return cells_of(matrix, environment(matrix, release)["id"])[(behaviour, exporter, "cpu")]
 
 
-def test_the_session_fails_after_writing_a_valid_matrix(run):
-    done, matrix, _ = run
+def venv_python(root, release):
+    return root / ".nox" / VENVS[release] / "bin" / "python"
+
+
+def test_the_session_fails_after_writing_a_valid_matrix_and_its_reports(run):
+    done, matrix, results = run
     assert done.returncode != 0, done.stdout[-3000:]
     assert problems("matrix", matrix) == []
-    assert "torch-2.4: done" in done.stdout and "torch-2.10: done" in done.stdout
+    assert re.search(r"torch-2\.4: done in \d+ s", done.stdout)
+    assert re.search(r"torch-2\.10: done in \d+ s", done.stdout)
     assert "torch-2.99: FAILED" in done.stdout
+    assert (results / "matrix.md").read_text().startswith("# exportmatrix")
+    assert "<!DOCTYPE html>" in (results / "matrix.html").read_text()
 
 
-def test_what_was_installed_is_recorded(run):
+def test_what_was_installed_is_recorded_and_every_cell_is_there(run):
     _, matrix, _ = run
+    exporters = {o["exporter"] for o in matrix["observations"]}
+    assert len(exporters) == 8 and len(matrix["behaviours"]) >= 30
     for release in ("2.4", "2.10"):
         entry = environment(matrix, release)
         assert entry["status"] == "ok"
         assert entry["torch"].startswith(release + ".")
         assert entry["id"] == "torch-%s-py3.11" % entry["torch"]
         assert entry["python"].startswith("3.11.")
-        assert entry["devices"][0] == "cpu"
-        assert entry["cuda"] is None or re.match(r"\d+\.\d+", entry["cuda"])
-        assert len({o["environment"] for o in matrix["observations"]} & {entry["id"]}) == 1
-    assert sum(1 for o in matrix["observations"] if o["environment"] == environment(matrix, "2.4")["id"]) == 20
+        assert entry["cuda"] is None or re.match(r"\d+\.\d+$", entry["cuda"])
+        cells = cells_of(matrix, entry["id"])
+        assert len(cells) == len(matrix["behaviours"]) * len(exporters) * len(entry["devices"])
 
 
 def test_a_release_that_does_not_exist_is_install_failed_with_the_reason(run):
@@ -120,12 +141,17 @@ def test_the_summary_names_where_the_outcome_changes(run):
 def test_upstream_verdicts_agree_with_running_the_seed_file_as_written(run, root):
     _, matrix, _ = run
     verdicts = {(u["environment"], u["test"]): u["passes"] for u in matrix["upstream"]}
-    for release, session_dir in (("2.4", "torch-2-4"), ("2.10", "torch-2-10")):
+    for release in ("2.4", "2.10"):
         env_id = environment(matrix, release)["id"]
-        python = root / ".nox" / session_dir / "bin" / "python"
         for test in SEED_TESTS:
             done = subprocess.run(
-                [str(python), "-m", "unittest", "-q", "seed_export_mutations.MutationExportTests." + test],
+                [
+                    str(venv_python(root, release)),
+                    "-m",
+                    "unittest",
+                    "-q",
+                    "seed_export_mutations.MutationExportTests." + test,
+                ],
                 cwd=root / "suite" / "upstream",
                 capture_output=True,
                 text=True,
@@ -133,3 +159,113 @@ def test_upstream_verdicts_agree_with_running_the_seed_file_as_written(run, root
             assert verdicts[(env_id, test)] == (done.returncode == 0), (release, test, done.stderr[-500:])
     assert verdicts[(environment(matrix, "2.4")["id"], SEED_TESTS[0])] is False
     assert verdicts[(environment(matrix, "2.10")["id"], SEED_TESTS[0])] is True
+
+
+def test_sampled_reproducers_reproduce_the_recorded_outcome(run, root, tmp_path):
+    _, matrix, _ = run
+    for release in ("2.4", "2.10"):
+        by_outcome = defaultdict(list)
+        for observation in cells_of(matrix, environment(matrix, release)["id"]).values():
+            if "reproducer" in observation["evidence"]:
+                by_outcome[observation["outcome"]].append(observation)
+        assert {"holds", "diverges", "export-error"} <= set(by_outcome)
+        for outcome, observations in sorted(by_outcome.items()):
+            for observation in observations[:: max(1, len(observations) // 2)][:2]:
+                script = tmp_path / ("repro_%s_%s.py" % (observation["behaviour"], observation["exporter"]))
+                script.write_text(observation["evidence"]["reproducer"])
+                done = subprocess.run(
+                    [str(venv_python(root, release)), str(script)], capture_output=True, text=True, timeout=300
+                )
+                printed = [line for line in done.stdout.splitlines() if line.startswith("OUTCOME: ")]
+                assert printed == ["OUTCOME: " + outcome], (
+                    release,
+                    script.name,
+                    done.stdout[-800:],
+                    done.stderr[-800:],
+                )
+
+
+def comparable(matrix, env_ids):
+    """Cells by (environment, behaviour, exporter, device) → (outcome, evidence without timings)."""
+    found = {}
+    for o in matrix["observations"]:
+        if o["environment"] in env_ids:
+            evidence = {k: v for k, v in o["evidence"].items() if k != "duration_s"}
+            found[(o["environment"], o["behaviour"], o["exporter"], o["device"])] = (o["outcome"], evidence)
+    return found
+
+
+def test_the_ci_fan_out_gives_the_same_matrix_as_one_machine(run, root, config, tmp_path):
+    _, matrix, _ = run
+    listed = nox(root, config, tmp_path / "unused", "--list", "--json", "--tags", "build-pypi")
+    sessions = [s["session"] for s in json.loads(listed.stdout)]
+    assert sessions == ["torch-2.4", "torch-2.10", "torch-2.99"]
+    downloaded = tmp_path / "downloaded"
+    for session in ("torch-2.4", "torch-2.10"):  # two jobs, each with its own results folder
+        job = tmp_path / ("job-" + session)
+        done = nox(root, config, job, "-s", session)
+        assert done.returncode == 0, done.stdout[-2000:]
+        shutil.copytree(job / "envs", downloaded / ("env-" + session))  # as download-artifact lays them out
+    merged = tmp_path / "merged"
+    done = subprocess.run(
+        [sys.executable, "-m", "exportmatrix", "aggregate", "--results", str(merged), "--from", str(downloaded)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    fanned = json.loads((merged / "matrix.json").read_text())
+    ids = {environment(matrix, r)["id"] for r in ("2.4", "2.10")}
+    assert {e["id"] for e in fanned["environments"]} == ids
+    assert comparable(fanned, ids) == comparable(matrix, ids)
+    assert fanned["upstream"] == [u for u in matrix["upstream"] if u["environment"] in ids]
+
+
+def test_exportmatrix_run_observes_an_installed_torch_and_merges(run, root, tmp_path):
+    _, matrix, results = run
+    target = tmp_path / "installed"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "exportmatrix",
+            "run",
+            "--python",
+            str(venv_python(root, "2.4")),
+            "--results",
+            str(target),
+            "--fresh",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    (stream,) = (target / "envs").glob("*.jsonl")
+    shutil.copy(stream, results / "envs")
+    merged = subprocess.run(
+        [sys.executable, "-m", "exportmatrix", "aggregate", "--results", str(results)], capture_output=True, text=True
+    )
+    together = json.loads((results / "matrix.json").read_text())
+    assert problems("matrix", together) == [] and "torch-2.99" in merged.stdout + merged.stderr
+    installed = [e for e in together["environments"] if e["build"] == "installed"]
+    assert [e["id"] for e in installed] == [environment(matrix, "2.4")["id"] + "-installed"]
+    mine = {k: v["outcome"] for k, v in cells_of(together, installed[0]["id"]).items()}
+    nox_made = {k: v["outcome"] for k, v in cells_of(matrix, environment(matrix, "2.4")["id"]).items()}
+    assert mine == nox_made
+
+
+def test_cuda_cells_exist_exactly_where_a_gpu_does(run, root):
+    _, matrix, _ = run
+    for release in ("2.4", "2.10"):
+        entry = environment(matrix, release)
+        has_gpu = (
+            subprocess.run(
+                [str(venv_python(root, release)), "-c", "import torch; print(torch.cuda.is_available())"],
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            == "True"
+        )
+        assert ("cuda" in entry["devices"]) == has_gpu
+        devices = {o["device"] for o in matrix["observations"] if o["environment"] == entry["id"]}
+        assert devices == ({"cpu", "cuda"} if has_gpu else {"cpu"})
