@@ -24,7 +24,7 @@ def test_environments_lists_sessions_with_their_install(capsys, root):
     listed = json.loads(capsys.readouterr().out)
     names = [e["session"] for e in listed]
     assert "torch-2.2" in names and "torch-2.2-cpu" in names
-    assert "numpy<2" in listed[0]["install"]
+    assert "numpy<2" in listed[0]["install"][0]
 
 
 def test_a_bad_config_exits_2_with_one_line(tmp_path, capsys):

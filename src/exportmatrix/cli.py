@@ -24,14 +24,14 @@ def _environments(arguments: argparse.Namespace) -> int:
     if arguments.json:
         print(
             json.dumps(
-                [{**e.describe(), "python": e.python, "install": e.install_arguments()} for e in environments], indent=1
+                [{**e.describe(), "python": e.python, "install": e.install_steps()} for e in environments], indent=1
             )
         )
     else:
         for environment in environments:
             print(
                 "%-22s python %-5s %s"
-                % (environment.session_name, environment.python, " ".join(environment.install_arguments()))
+                % (environment.session_name, environment.python, " && ".join(" ".join(step) for step in environment.install_steps()))
             )
     return 0
 

@@ -41,14 +41,16 @@ class Environment:
         """The id used before torch is installed (e.g. when install fails)."""
         return make_id(self.release, self.python, self.build.name, self.is_default_build)
 
-    def install_arguments(self) -> list[str]:
-        """Arguments for `pip install` / `uv pip install`."""
-        arguments = [self.torch_requirement, *self.pins, *self.requirements]
-        if self.build.index != PYPI_INDEX:
-            # an extra index is searched first by uv and wins on version for
-            # pip, so torch comes from the build's index, the rest from PyPI
-            arguments += ["--extra-index-url", self.build.index]
-        return arguments
+    def install_steps(self) -> list[list[str]]:
+        """Arguments for `uv pip install` / `pip install`, one list a step.
+
+        A build's torch comes from its own index alone: given beside PyPI,
+        an index that cannot be reached would silently yield PyPI's torch.
+        """
+        rest = [*self.pins, *self.requirements]
+        if self.build.index == PYPI_INDEX:
+            return [[self.torch_requirement, *rest]]
+        return [[self.torch_requirement, "--index-url", self.build.index], rest]
 
     def describe(self) -> dict:
         return {

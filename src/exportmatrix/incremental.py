@@ -26,7 +26,7 @@ def suite_fingerprint(suite_dir: Path = SUITE_DIR) -> str:
 
 
 def environment_fingerprint(environment: Environment, suite_dir: Path = SUITE_DIR) -> str:
-    request = json.dumps([environment.python, environment.install_arguments()])
+    request = json.dumps([environment.python, environment.install_steps()])
     return hashlib.sha256((suite_fingerprint(suite_dir) + request).encode()).hexdigest()[:16]
 
 

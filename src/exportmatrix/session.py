@@ -36,7 +36,10 @@ def run_environment(
     """Install, run the suite, and return the stream it wrote. Cells whose
     key is unchanged are reused unless EXPORTMATRIX_FRESH is set."""
     described = {**environment.describe(), "fingerprint": environment_fingerprint(environment, suite_dir)}
-    outcome = install(venv_python(session), environment.install_arguments())
+    for step in environment.install_steps():
+        outcome = install(venv_python(session), step)
+        if not outcome.ok:
+            break
     if not outcome.ok:
         path = write_failed_environment(
             results, {**described, "id": environment.planned_id, "status": "install-failed", "reason": outcome.reason}
