@@ -21,8 +21,9 @@ import nox.manifest
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from exportmatrix.config import load  # noqa: E402
+from exportmatrix.config import ConfigError, load  # noqa: E402
 from exportmatrix.environments import plan  # noqa: E402
+from exportmatrix.lock import Locked, ResultsLock  # noqa: E402
 from exportmatrix.orchestrate import matrix_main  # noqa: E402
 from exportmatrix.session import run_environment  # noqa: E402
 
@@ -41,13 +42,22 @@ def _match_torch_sessions_by_name(arg: str) -> str:
 
 nox.manifest._normalize_arg = _match_torch_sessions_by_name  # type: ignore[assignment]
 
-CONFIG = load(os.environ.get("EXPORTMATRIX_CONFIG", ROOT / "matrix.toml"))
+try:
+    CONFIG = load(os.environ.get("EXPORTMATRIX_CONFIG", ROOT / "matrix.toml"))
+except ConfigError as error:  # one line naming the key and value, no traceback
+    print("exportmatrix: %s" % error, file=sys.stderr)
+    raise SystemExit(2) from None
 RESULTS = Path(os.environ.get("EXPORTMATRIX_RESULTS", ROOT / "results")).resolve()
+CELL_TIMEOUT = float(os.environ.get("EXPORTMATRIX_CELL_TIMEOUT") or CONFIG.cell_timeout)
 
 
 def _torch_session(environment):
     def session(session: nox.Session) -> None:
-        run_environment(session, environment, RESULTS, CONFIG.cell_timeout)
+        try:
+            with ResultsLock(RESULTS):
+                run_environment(session, environment, RESULTS, CELL_TIMEOUT)
+        except Locked as error:
+            session.error(str(error))
 
     session.__doc__ = "torch %s (%s build) on Python %s" % (
         environment.release,

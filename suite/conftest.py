@@ -33,9 +33,13 @@ def pytest_addoption(parser):
     group.addoption("--exportmatrix-cell-timeout", type=float, default=0, help="seconds a test may run (0: no limit)")
     group.addoption("--exportmatrix-resume", action="store_true", help="append to the stream, skip finished tests")
     group.addoption("--exportmatrix-previous", default=None, help="an earlier stream whose unchanged cells are reused")
+    group.addoption("--exportmatrix-behaviours", action="append", default=[],
+                    help="a Python file declaring more behaviours with @behaviour (repeatable)")
 
 
 def pytest_configure(config):
+    for path in config.getoption("--exportmatrix-behaviours"):
+        load_behaviours(path)
     recorder = Recorder(config.getoption("--exportmatrix-out"), config.getoption("--exportmatrix-resume"))
     recorder.previous = previous_lines(config.getoption("--exportmatrix-previous"))
     config.stash[RECORDER_KEY] = recorder
@@ -56,6 +60,20 @@ def pytest_configure(config):
         recorder.close()
         pytest.exit("torch does not import: %s" % environment["reason"], returncode=3)
     recorder.write("environment", environment)
+
+
+def load_behaviours(path: str) -> None:
+    """Import a file of behaviour declarations; they join the suite's own."""
+    import importlib.util
+
+    import behaviours  # noqa: F401  (the suite's own come first)
+
+    name = "extra_behaviours_" + os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
 
 
 def pytest_collection_modifyitems(config, items):

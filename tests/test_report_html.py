@@ -3,11 +3,7 @@ selenium through chromedriver): it loads cleanly, shows the matrix, a click
 shows a cell's evidence, filters hide what they should, and hostile text
 stays text. A screenshot lands in test-output/."""
 
-import shutil
-
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from streams_factory import environment, observation, write_stream
@@ -39,30 +35,6 @@ def matrix(tmp_path):
         [observation("attr.tensor_reassign", e, "holds") for e in ("dynamo_export", "export_strict")],
     )
     return aggregate(tmp_path / "envs").matrix
-
-
-@pytest.fixture
-def browser():
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium and driver_path, "scripts/bootstrap installs Debian's chromium and chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,900",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    yield driver
-    driver.quit()
 
 
 def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):

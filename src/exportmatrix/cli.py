@@ -13,6 +13,7 @@ from exportmatrix.config import ConfigError, load
 from exportmatrix.diff import cells_by_key, differences, find_environment, render_table
 from exportmatrix.environments import plan
 from exportmatrix.installed import NoTorch, run_installed
+from exportmatrix.lock import Locked, ResultsLock
 from exportmatrix.orchestrate import merge_and_report
 from exportmatrix.reports import write_reports
 from exportmatrix.summary import render
@@ -31,7 +32,11 @@ def _environments(arguments: argparse.Namespace) -> int:
         for environment in environments:
             print(
                 "%-22s python %-5s %s"
-                % (environment.session_name, environment.python, " && ".join(" ".join(step) for step in environment.install_steps()))
+                % (
+                    environment.session_name,
+                    environment.python,
+                    " && ".join(" ".join(step) for step in environment.install_steps()),
+                )
             )
     return 0
 
@@ -85,10 +90,11 @@ def _check(arguments: argparse.Namespace) -> int:
 
 def _run(arguments: argparse.Namespace) -> int:
     try:
-        returncode, path = run_installed(
-            arguments.python, Path(arguments.results), arguments.build, arguments.cell_timeout, arguments.fresh
-        )
-    except NoTorch as error:
+        with ResultsLock(Path(arguments.results)):
+            returncode, path = run_installed(
+                arguments.python, Path(arguments.results), arguments.build, arguments.cell_timeout, arguments.fresh
+            )
+    except (NoTorch, Locked) as error:
         print("exportmatrix: %s" % error, file=sys.stderr)
         return 2
     print("exportmatrix: wrote %s; merge it with `exportmatrix aggregate --results %s`" % (path, arguments.results))
@@ -120,9 +126,13 @@ def parser() -> argparse.ArgumentParser:
 
     merge = commands.add_parser("aggregate", help="merge results/envs/*.jsonl into results/matrix.json")
     merge.add_argument("--results", default="results", help="the results folder (default: results)")
-    merge.add_argument("--from", dest="streams", default=None,
-                       help="read the streams from this folder and its sub-folders (e.g. downloaded CI artifacts) "
-                       "instead of RESULTS/envs")
+    merge.add_argument(
+        "--from",
+        dest="streams",
+        default=None,
+        help="read the streams from this folder and its sub-folders (e.g. downloaded CI artifacts) "
+        "instead of RESULTS/envs",
+    )
     merge.set_defaults(run=_aggregate)
 
     run = commands.add_parser(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -20,8 +21,9 @@ from exportmatrix.aggregate import aggregate, write_json_atomically
 from exportmatrix.config import ConfigError, MatrixConfig
 from exportmatrix.environments import Environment, plan
 from exportmatrix.incremental import environment_fingerprint, still_valid, stream_summary
+from exportmatrix.lock import Locked, ResultsLock
 from exportmatrix.reports import write_reports
-from exportmatrix.results import envs_dir, session_of
+from exportmatrix.results import envs_dir, session_of, write_failed_environment
 from exportmatrix.summary import render
 
 
@@ -138,6 +140,12 @@ def matrix_arguments(posargs: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--jobs", type=int, default=2, help="environments run at once (default: 2)")
     parser.add_argument("--fresh", action="store_true", help="ignore earlier results: rerun every cell")
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        help="seconds one cell may run (default: cell-timeout of matrix.toml)",
+    )
     return parser.parse_args(list(posargs))
 
 
@@ -160,7 +168,35 @@ def matrix_main(posargs: Sequence[str], config: MatrixConfig, results: Path, nox
     if not environments:
         print("exportmatrix: no build offers the releases asked for", file=sys.stderr)
         return 2
+    if arguments.cell_timeout:
+        os.environ["EXPORTMATRIX_CELL_TIMEOUT"] = str(arguments.cell_timeout)  # read by the sessions
+    try:
+        with ResultsLock(results):
+            return _run_matrix(environments, arguments, results, noxfile)
+    except Locked as error:
+        print("exportmatrix: %s" % error, file=sys.stderr)
+        return 2
+
+
+def missing_pythons(environments: list[Environment], results: Path) -> list[str]:
+    """Record environments whose Python is not on this machine as
+    install-failed (one line each, before anything is installed)."""
+    missing = []
+    for environment in environments:
+        if shutil.which("python" + environment.python) is None:
+            reason = "Python %s is not on this machine (no python%s on PATH)" % (environment.python, environment.python)
+            print("exportmatrix: %s: %s" % (environment.session_name, reason), file=sys.stderr, flush=True)
+            write_failed_environment(
+                results,
+                {**environment.describe(), "id": environment.planned_id, "status": "install-failed", "reason": reason},
+            )
+            missing.append(environment.session_name)
+    return missing
+
+
+def _run_matrix(environments: list[Environment], arguments: argparse.Namespace, results: Path, noxfile: Path) -> int:
     names = [e.session_name for e in environments]
+    missing = missing_pythons(environments, results)
     if arguments.fresh:
         os.environ["EXPORTMATRIX_FRESH"] = "1"  # inherited by the sessions
         unchanged = []
@@ -168,7 +204,7 @@ def matrix_main(posargs: Sequence[str], config: MatrixConfig, results: Path, nox
         unchanged = _unchanged(environments, results, noxfile)
     for name in unchanged:
         print("exportmatrix: %s: unchanged since its last complete run, reused" % name, flush=True)
-    to_run = [name for name in names if name not in unchanged]
+    to_run = [name for name in names if name not in unchanged and name not in missing]
     runs = run_sessions(to_run, nox_command(noxfile), results / "logs", arguments.jobs)
     merged = merge_and_report(results, set(names))
     for run in runs:
@@ -179,4 +215,4 @@ def matrix_main(posargs: Sequence[str], config: MatrixConfig, results: Path, nox
         "exportmatrix: reused %d environments whole (%d cells); in the %d that ran, %d of %d cells were reused"
         % (len(unchanged), whole_cells, len(to_run), reused, total)
     )
-    return 1 if merged or any(run.returncode for run in runs) else 0
+    return 1 if merged or missing or any(run.returncode for run in runs) else 0

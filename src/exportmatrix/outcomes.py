@@ -21,6 +21,14 @@ NOT_OBSERVED = "?"
 OUTCOMES = tuple(SYMBOLS)
 
 
+MAX_LABEL = 300
+
+
+def _clean(text: str) -> str:
+    text = UNPRINTABLE.sub("", text)
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
 def label(observation: dict[str, Any]) -> str:
     """An outcome with the one fact that explains it, e.g.
     `export-error (AssertionError: Mutating module attribute a during export.)`."""
@@ -28,11 +36,11 @@ def label(observation: dict[str, Any]) -> str:
     evidence = observation.get("evidence", {})
     if "error" in evidence:
         error = evidence["error"]
-        return UNPRINTABLE.sub("", "%s (%s: %s)" % (outcome, error.get("type"), error.get("message")))
+        return _clean("%s (%s: %s)" % (outcome, error.get("type"), error.get("message")))
     if outcome == "diverges":
         whats = []
         for difference in evidence.get("differences", []):
             if difference["what"] not in whats:
                 whats.append(difference["what"])
-        return UNPRINTABLE.sub("", "diverges (%s)" % ", ".join(whats[:3]))
+        return _clean("diverges (%s)" % ", ".join(whats[:3]))
     return outcome  # unsupported: its reason is evidence, not a different outcome

@@ -12,6 +12,6 @@ from behaviours import (  # noqa: F401  (importing a module registers its behavi
 )
 from behaviours.registry import REGISTRY, Behaviour
 
-BEHAVIOURS = list(REGISTRY)
+BEHAVIOURS = REGISTRY  # the same list: behaviours loaded later (--exportmatrix-behaviours) join it
 
 __all__ = ["BEHAVIOURS", "Behaviour"]

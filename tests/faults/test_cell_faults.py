@@ -1,0 +1,53 @@
+"""A cell that kills the interpreter or hangs is recorded as crash or
+timeout; the cells before it are kept and the cells after it still run."""
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from exportmatrix.streams import read_stream
+from exportmatrix.suite_runner import run_suite
+
+SUITE = Path(__file__).resolve().parents[2] / "suite"
+FAULTY = Path(__file__).resolve().parent / "faulty_behaviours.py"
+ENVIRONMENT = {"id": "faults", "session": "faults", "release": "2.4", "build": "pypi"}
+
+
+def run_selected(torch_python, tmp_path, selection, cell_timeout=60):
+    def call(command):
+        return subprocess.call(command + ["--exportmatrix-behaviours", str(FAULTY), "-k", selection])
+
+    final = tmp_path / "faults.jsonl"
+    started = time.monotonic()
+    run_suite(torch_python, SUITE, final, ENVIRONMENT, cell_timeout, reuse=False, call=call)
+    return read_stream(final), time.monotonic() - started, final
+
+
+def test_a_crashing_cell_is_recorded_and_the_suite_resumes_after_it(torch_python, tmp_path):
+    selection = "test_cell and (fault.segfault or buffer.add_) and (export_strict or compile_fullgraph-)"
+    stream, _, final = run_selected(torch_python, tmp_path, selection)
+    assert stream.complete
+    outcomes = {(o["behaviour"], o["exporter"]): o for o in stream.observations}
+    assert set(outcomes) == {
+        (b, e) for b in ("buffer.add_", "fault.segfault") for e in ("export_strict", "compile_fullgraph")
+    }
+    for exporter in ("export_strict", "compile_fullgraph"):
+        crashed = outcomes[("fault.segfault", exporter)]
+        assert crashed["outcome"] == "crash"
+        assert crashed["evidence"]["exit"] == "killed by signal 11 (SIGSEGV)"
+        assert outcomes[("buffer.add_", exporter)]["outcome"] in ("holds", "diverges", "export-error", "run-error")
+    # what was observed before each crash is still there, in order
+    kinds = [json.loads(line)["kind"] for line in final.read_text().splitlines()]
+    assert kinds[0] == "environment" and kinds[-1] == "end"
+
+
+def test_a_hanging_cell_is_a_timeout_after_the_limit(torch_python, tmp_path):
+    selection = "test_cell and (fault.hang or local.rebind) and export_strict"
+    stream, seconds, _ = run_selected(torch_python, tmp_path, selection, cell_timeout=4)
+    outcomes = {o["behaviour"]: o for o in stream.observations}
+    assert outcomes["fault.hang"]["outcome"] == "timeout"
+    assert outcomes["fault.hang"]["evidence"]["limit_s"] == 4
+    assert outcomes["fault.hang"]["evidence"]["duration_s"] >= 4
+    assert outcomes["local.rebind"]["outcome"] == "holds"
+    assert stream.complete and seconds < 60
