@@ -42,6 +42,19 @@ def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return by_build
 
 
+def behaviours(matrix: dict[str, Any]) -> list[dict[str, Any]]:
+    """Declared behaviours, then any that cells name without a declaration
+    (a stream cut short before its declarations)."""
+    declared = list(matrix["behaviours"])
+    known = {b["id"] for b in declared}
+    for observation in matrix["observations"]:
+        if observation["behaviour"] not in known:
+            known.add(observation["behaviour"])
+            declared.append({"id": observation["behaviour"], "description": "(no declaration recorded)",
+                             "tags": [], "seed_test": None})
+    return declared
+
+
 def cell_index(matrix: dict[str, Any]) -> dict[tuple[str, str, str, str], dict[str, Any]]:
     """(environment, behaviour, exporter, device) → observation."""
     return {(o["environment"], o["behaviour"], o["exporter"], o["device"]): o for o in matrix["observations"]}

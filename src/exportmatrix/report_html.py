@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from exportmatrix.changes import outcome_changes, series
+from exportmatrix.changes import behaviours, outcome_changes, series
 from exportmatrix.outcomes import NOT_OBSERVED, SYMBOLS
 
 BLOCK_SEPARATOR = "\n\n\n"
@@ -68,7 +68,7 @@ def grids(matrix: dict[str, Any]) -> list[dict[str, Any]]:
             for device in devices:
                 rows = [
                     (b, [index.get((e["id"], b["id"], exporter, device)) for e in environments])
-                    for b in matrix["behaviours"]
+                    for b in behaviours(matrix)
                 ]
                 found.append(
                     {"build": build, "exporter": exporter, "device": device, "environments": environments, "rows": rows}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exportmatrix.changes import cell_index, outcome_changes, series
+from exportmatrix.changes import behaviours, cell_index, outcome_changes, series
 from exportmatrix.outcomes import NOT_OBSERVED, SYMBOLS
 
 
@@ -23,7 +23,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def render(matrix: dict[str, Any]) -> str:
     cells = cell_index(matrix)
-    behaviours = [b["id"] for b in matrix["behaviours"]]
+    behaviour_ids = [b["id"] for b in behaviours(matrix)]
     exporters = list(dict.fromkeys(o["exporter"] for o in matrix["observations"]))
     devices = list(dict.fromkeys(o["device"] for o in matrix["observations"]))
     out = ["# exportmatrix: torch.export mutation behaviours by release", ""]
@@ -31,7 +31,7 @@ def render(matrix: dict[str, Any]) -> str:
         "%d environments, %d behaviours, %d cells. Legend: %s, %s not observed."
         % (
             len(matrix["environments"]),
-            len(behaviours),
+            len(behaviour_ids),
             len(matrix["observations"]),
             ", ".join("%s %s" % (symbol, name) for name, symbol in SYMBOLS.items()),
             NOT_OBSERVED,
@@ -42,7 +42,7 @@ def render(matrix: dict[str, Any]) -> str:
         for exporter in exporters:
             for device in devices:
                 rows = []
-                for behaviour in behaviours:
+                for behaviour in behaviour_ids:
                     keys = [(e["id"], behaviour, exporter, device) for e in environments]
                     marks = [
                         SYMBOLS.get(cells[k]["outcome"], NOT_OBSERVED) if k in cells else NOT_OBSERVED for k in keys

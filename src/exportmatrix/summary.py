@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exportmatrix.changes import cell_index, outcome_changes, series
+from exportmatrix.changes import behaviours, cell_index, outcome_changes, series
 from exportmatrix.outcomes import NOT_OBSERVED, SYMBOLS
 
 
@@ -16,7 +16,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 def render(matrix: dict[str, Any]) -> str:
     lines: list[str] = []
     cells = cell_index(matrix)
-    behaviours = [b["id"] for b in matrix["behaviours"]]
+    behaviour_ids = [b["id"] for b in behaviours(matrix)]
     exporters = list(dict.fromkeys(o["exporter"] for o in matrix["observations"]))
     devices = list(dict.fromkeys(o["device"] for o in matrix["observations"]))
     for build, environments in series(matrix).items():
@@ -24,7 +24,7 @@ def render(matrix: dict[str, Any]) -> str:
         for exporter in exporters:
             for device in devices:
                 rows = []
-                for behaviour in behaviours:
+                for behaviour in behaviour_ids:
                     marks = [
                         SYMBOLS.get(cells[key]["outcome"], "?") if key in cells else NOT_OBSERVED
                         for key in ((e["id"], behaviour, exporter, device) for e in environments)
