@@ -12,7 +12,8 @@ _PATTERNS = [
     (re.compile(r"(/tmp|/var/folders|/private/var)/[^\s'\":,)]+"), "<tmp>"),
     (re.compile(r"File \"[^\"]+\""), 'File "<file>"'),
     (re.compile(r"\bline \d+"), "line N"),
-    (re.compile(r"[\x00-\x08\x0b-\x1f\x7f]"), ""),
+    # control characters and bidirectional overrides would garble a report
+    (re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]"), ""),
 ]
 
 

@@ -66,10 +66,11 @@ def test_a_bad_matrix_toml_stops_with_one_line_before_anything_is_installed(root
 
 
 def test_environments_that_cannot_be_built_are_recorded_and_the_rest_run(root, tmp_path):
-    """A Python not on the machine, an index that cannot be reached: each is
-    install-failed with its reason, in bounded time; 2.4 from PyPI still runs."""
-    rule = '\n[[rule]]\nreleases = ">=2.10"\npython = "3.99"\n'
-    config = small_config(root, tmp_path, ["2.4", "2.10"], DEAD_INDEX + rule)
+    """A release that does not exist, a Python not on the machine, an index
+    that cannot be reached: each is install-failed with its reason, in
+    bounded time; 2.4 from PyPI still runs."""
+    rule = '\n[[rule]]\nreleases = "==2.10.*"\npython = "3.99"\n'
+    config = small_config(root, tmp_path, ["2.4", "2.10", "2.99"], DEAD_INDEX + rule)
     results = tmp_path / "results"
     started = time.monotonic()
     done = subprocess.run(
@@ -87,6 +88,8 @@ def test_environments_that_cannot_be_built_are_recorded_and_the_rest_run(root, t
     for session in ("torch-2.10", "torch-2.10-dead"):
         assert by_session[session]["status"] == "install-failed"
         assert by_session[session]["reason"] == "Python 3.99 is not on this machine (no python3.99 on PATH)"
+    missing = by_session["torch-2.99"]
+    assert missing["status"] == "install-failed" and "torch==2.99" in missing["reason"]
     dead = by_session["torch-2.4-dead"]
     assert dead["status"] == "install-failed"
     assert "torch" in dead["reason"] and "installer exited" in dead["reason"]
