@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from exportmatrix.config import ConfigError, load  # noqa: E402
 from exportmatrix.environments import plan  # noqa: E402
 from exportmatrix.lock import Locked, ResultsLock  # noqa: E402
-from exportmatrix.orchestrate import matrix_main  # noqa: E402
+from exportmatrix.orchestrate import INSTALL_ONLY, matrix_main  # noqa: E402
 from exportmatrix.session import run_environment  # noqa: E402
 
 nox.needs_version = ">=2024.10.9"
@@ -55,7 +55,9 @@ def _torch_session(environment):
     def session(session: nox.Session) -> None:
         try:
             with ResultsLock(RESULTS):
-                run_environment(session, environment, RESULTS, CELL_TIMEOUT)
+                run_environment(
+                    session, environment, RESULTS, CELL_TIMEOUT, install_only=INSTALL_ONLY in session.posargs
+                )
         except Locked as error:
             session.error(str(error))
 

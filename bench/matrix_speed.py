@@ -104,8 +104,10 @@ def gib(n: int) -> str:
 
 def naive(releases: list[str], work: Path, log: Path) -> tuple[float, int, int, list[str]]:
     config = load(ROOT / "matrix.toml")
-    total, peak, lines = 0.0, 0, []
-    pip_env = dict(os.environ, PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    total, peak, disk, lines = 0.0, 0, 0, []
+    # pip as it comes (no site config); no cache dir: each release is downloaded
+    # once anyway, and the venvs are deleted after measuring to spare the disk
+    pip_env = dict(os.environ, PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_CACHE_DIR="1")
     for release in releases:
         (environment,) = plan(config, [release], [config.default_build])
         python = shutil.which("python" + environment.python)
@@ -130,8 +132,10 @@ def naive(releases: list[str], work: Path, log: Path) -> tuple[float, int, int, 
         t2, p2, _ = run_measured(suite, log=log)
         total += t0 + t1 + t2
         peak = max(peak, p0, p1, p2)
+        disk += du_bytes(venv)
+        shutil.rmtree(venv)
         lines.append("  naive %-6s venv+install %5.0f s (pip exit %d)   suite %5.0f s" % (release, t0 + t1, rc, t2))
-    return total, peak, du_bytes(*[work / ("naive-" + r) for r in releases]), lines
+    return total, peak, disk, lines
 
 
 def nox_matrix(releases: list[str], results: Path, log: Path, extra: list[str] = ()) -> tuple[float, int, int]:
@@ -162,6 +166,7 @@ def main() -> None:
     parser.add_argument("releases", nargs="+", help="releases of matrix.toml, e.g. 2.0 2.4 2.8 2.15")
     parser.add_argument("--work", default=None, help="scratch folder (default: a new temporary one)")
     parser.add_argument("--skip-naive", action="store_true", help="measure (b)-(d) only")
+    parser.add_argument("--cold-cache", action="store_true", help="empty uv's cache before (b): downloads included")
     arguments = parser.parse_args()
     work = Path(arguments.work or tempfile.mkdtemp(prefix="exportmatrix-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -178,16 +183,18 @@ def main() -> None:
         rows.append(("(a) naive: venv + pip + pytest, one by one", a[0], a[1], a[2]))
         for line in a[3]:
             print(line, flush=True)
-        shutil.rmtree(work / "naive-unused", ignore_errors=True)
 
     for release in arguments.releases:  # cold: no project environments, no results
         shutil.rmtree(ROOT / ".nox" / ("torch-" + release).replace(".", "-"), ignore_errors=True)
     shutil.rmtree(results, ignore_errors=True)
     uv_cache = Path(os.environ.get("UV_CACHE_DIR", Path.home() / ".cache" / "uv"))
+    if arguments.cold_cache:
+        subprocess.run([str(ROOT / ".venv" / "bin" / "uv"), "cache", "clean"], capture_output=True)
     cache_before = du_bytes(uv_cache)
     b = nox_matrix(arguments.releases, results, log)
     venvs = [ROOT / ".nox" / ("torch-" + r).replace(".", "-") for r in arguments.releases]
-    disk_b = du_bytes(*venvs, results) + max(0, du_bytes(uv_cache) - cache_before)
+    # one count over cache and venvs: uv hardlinks venv files to its cache
+    disk_b = du_bytes(uv_cache, *venvs, results) - cache_before
     rows.append(("(b) nox -s matrix, cold", b[0], b[1], disk_b))
     for line in session_times(results, arguments.releases):
         print(line, flush=True)

@@ -33,8 +33,12 @@ def pytest_addoption(parser):
     group.addoption("--exportmatrix-cell-timeout", type=float, default=0, help="seconds a test may run (0: no limit)")
     group.addoption("--exportmatrix-resume", action="store_true", help="append to the stream, skip finished tests")
     group.addoption("--exportmatrix-previous", default=None, help="an earlier stream whose unchanged cells are reused")
-    group.addoption("--exportmatrix-behaviours", action="append", default=[],
-                    help="a Python file declaring more behaviours with @behaviour (repeatable)")
+    group.addoption(
+        "--exportmatrix-behaviours",
+        action="append",
+        default=[],
+        help="a Python file declaring more behaviours with @behaviour (repeatable)",
+    )
 
 
 def pytest_configure(config):

@@ -50,8 +50,14 @@ def behaviours(matrix: dict[str, Any]) -> list[dict[str, Any]]:
     for observation in matrix["observations"]:
         if observation["behaviour"] not in known:
             known.add(observation["behaviour"])
-            declared.append({"id": observation["behaviour"], "description": "(no declaration recorded)",
-                             "tags": [], "seed_test": None})
+            declared.append(
+                {
+                    "id": observation["behaviour"],
+                    "description": "(no declaration recorded)",
+                    "tags": [],
+                    "seed_test": None,
+                }
+            )
     return declared
 
 

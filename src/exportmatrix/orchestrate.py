@@ -70,29 +70,41 @@ class Progress:
             )
 
 
+INSTALL_ONLY = "--only-install"  # a session's posarg: install the environment, run nothing
+
+
 def run_sessions(
     names: Sequence[str],
     command: list[str],
     logs: Path,
     jobs: int = 2,
+    install_jobs: int = 4,
     call: Callable[..., int] = subprocess.call,
 ) -> list[SessionRun]:
-    """Each session in its own nox process, `jobs` at a time, output to
-    logs/<session>.log."""
+    """Each session in its own nox process, output to logs/<session>.log:
+    installs (network and disk bound) run `install_jobs` at a time, suites
+    (CPU bound) `jobs` at a time, so installs overlap suites."""
     logs.mkdir(parents=True, exist_ok=True)
     progress = Progress(len(names))
+    suite_slots = threading.Semaphore(max(1, jobs))
 
     def run(name: str) -> SessionRun:
-        progress.event(name, "running (log: %s)" % (logs / (name + ".log")), started=True)
+        log_path = logs / (name + ".log")
         started = time.monotonic()
-        with open(logs / (name + ".log"), "w", encoding="utf-8") as log:
-            returncode = call(command + [name], stdout=log, stderr=subprocess.STDOUT)
+        progress.event(name, "installing (log: %s)" % log_path, started=True)
+        with open(log_path, "w", encoding="utf-8") as log:
+            returncode = call(command + [name, "--", INSTALL_ONLY], stdout=log, stderr=subprocess.STDOUT)
+            if returncode == 0:
+                progress.event(name, "installed, waiting for a free CPU")
+                with suite_slots:
+                    progress.event(name, "running the suite")
+                    returncode = call(command + [name], stdout=log, stderr=subprocess.STDOUT)
         run = SessionRun(name, returncode, time.monotonic() - started)
         state = "done" if returncode == 0 else "FAILED (exit %d, see its log)" % returncode
         progress.event(name, "%s in %.0f s" % (state, run.seconds), finished=True)
         return run
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, install_jobs, jobs)) as pool:
         return list(pool.map(run, names))
 
 
@@ -138,7 +150,15 @@ def matrix_arguments(posargs: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--build", dest="builds", action="append", help="a build to run (repeatable; default: the default build)"
     )
-    parser.add_argument("--jobs", type=int, default=2, help="environments run at once (default: 2)")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 2, help="suites run at once (default: one per CPU)"
+    )
+    parser.add_argument(
+        "--install-jobs",
+        type=int,
+        default=4,
+        help="environments installed at once, overlapping the suites (default: 4)",
+    )
     parser.add_argument("--fresh", action="store_true", help="ignore earlier results: rerun every cell")
     parser.add_argument(
         "--cell-timeout",
@@ -205,7 +225,7 @@ def _run_matrix(environments: list[Environment], arguments: argparse.Namespace, 
     for name in unchanged:
         print("exportmatrix: %s: unchanged since its last complete run, reused" % name, flush=True)
     to_run = [name for name in names if name not in unchanged and name not in missing]
-    runs = run_sessions(to_run, nox_command(noxfile), results / "logs", arguments.jobs)
+    runs = run_sessions(to_run, nox_command(noxfile), results / "logs", arguments.jobs, arguments.install_jobs)
     merged = merge_and_report(results, set(names))
     for run in runs:
         print("exportmatrix: %-20s %s in %.0f s" % (run.name, "ok" if run.returncode == 0 else "FAILED", run.seconds))

@@ -38,9 +38,7 @@ def label(observation: dict[str, Any]) -> str:
         error = evidence["error"]
         return _clean("%s (%s: %s)" % (outcome, error.get("type"), error.get("message")))
     if outcome == "diverges":
-        whats = []
-        for difference in evidence.get("differences", []):
-            if difference["what"] not in whats:
-                whats.append(difference["what"])
+        # sorted: the same differences read the same whatever order they were found in
+        whats = sorted({difference["what"] for difference in evidence.get("differences", [])})
         return _clean("diverges (%s)" % ", ".join(whats[:3]))
     return outcome  # unsupported: its reason is evidence, not a different outcome

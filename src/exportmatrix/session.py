@@ -31,8 +31,13 @@ def venv_python(session: Any) -> Path:
 
 
 def run_environment(
-    session: Any, environment: Environment, results: Path, cell_timeout: float = 120, suite_dir: Path = SUITE_DIR
-) -> Path:
+    session: Any,
+    environment: Environment,
+    results: Path,
+    cell_timeout: float = 120,
+    suite_dir: Path = SUITE_DIR,
+    install_only: bool = False,
+) -> Path | None:
     """Install, run the suite, and return the stream it wrote. Cells whose
     key is unchanged are reused unless EXPORTMATRIX_FRESH is set."""
     described = {**environment.describe(), "fingerprint": environment_fingerprint(environment, suite_dir)}
@@ -46,6 +51,8 @@ def run_environment(
         )
         session.error("%s: install failed: %s (recorded in %s)" % (environment.session_name, outcome.reason, path))
 
+    if install_only:
+        return None
     torch_version, python_version = session.run("python", "-c", PROBE, silent=True).split()
     environment_id = make_id(torch_version, python_version, environment.build.name, environment.is_default_build)
     path = stream_path(results, environment_id)
