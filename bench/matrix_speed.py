@@ -173,8 +173,14 @@ def main() -> None:
     log = work / "bench.log"
     results = work / "results"
     print(
-        "bench: %s, %d CPUs, releases %s, work in %s"
-        % (os.uname().machine, os.cpu_count(), " ".join(arguments.releases), work)
+        "bench: %s, %d CPUs, releases %s, uv cache %s, work in %s"
+        % (
+            os.uname().machine,
+            os.cpu_count(),
+            " ".join(arguments.releases),
+            "emptied before (b)" if arguments.cold_cache else "as it is",
+            work,
+        )
     )
 
     rows = []

@@ -18,11 +18,22 @@ from collections import defaultdict
 from pathlib import Path
 
 
-def session_seconds(log: Path) -> tuple[float | None, float]:
+def nox_duration(text: str) -> int | None:
+    """nox's 'was successful in 43 seconds' / 'in a minute' / 'in 2 minutes' (nox rounds)."""
+    found = re.search(r"was successful in (.+?)\.?$", text, flags=re.M)
+    if not found:
+        return None
+    words = found.group(1).replace("a minute", "1 minute").replace(" and ", " ")
+    minutes = re.search(r"(\d+) minutes?", words)
+    seconds = re.search(r"(\d+) seconds?", words)
+    return (int(minutes.group(1)) * 60 if minutes else 0) + (int(seconds.group(1)) if seconds else 0)
+
+
+def session_seconds(log: Path) -> tuple[int | None, float]:
     text = log.read_text(errors="replace") if log.exists() else ""
-    total = re.search(r"was successful in (?:(\d+) minutes? )?(\d+) seconds?", text)
-    pytest_seconds = sum(float(s) for s in re.findall(r" in ([\d.]+)s(?: \(|$)", text, flags=re.M))
-    return ((int(total.group(1) or 0) * 60 + int(total.group(2))) if total else None), pytest_seconds
+    # pytest's own closing lines ("363 passed in 41.2s"), not uv's ("Installed 30 packages in 2.1s")
+    pytest_seconds = sum(float(s) for s in re.findall(r"\d+ passed.* in ([\d.]+)s", text))
+    return nox_duration(text), pytest_seconds
 
 
 def main() -> None:
