@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_TORCH = "2.4"  # the release the fault tests run the real suite in
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
 
