@@ -10,7 +10,7 @@ from exportmatrix import session as session_module
 from exportmatrix.config import load
 from exportmatrix.environments import plan
 from exportmatrix.incremental import environment_fingerprint
-from exportmatrix.installer import InstallResult, failure_reason, find_uv, install
+from exportmatrix.installer import InstallResult, failure_reason, find_uv, install, install_command
 
 
 class Stopped(Exception):
@@ -112,3 +112,12 @@ def test_a_real_install_that_cannot_resolve_fails_with_the_reason(tmp_path):
     )
     assert not outcome.ok
     assert "exportmatrix-no-such-package" in outcome.reason
+
+
+def test_the_installer_uses_uv_when_there_is_one_and_pip_otherwise(tmp_path):
+    python = tmp_path / "bin" / "python"
+    uv_command = install_command(python, ["torch==2.4.*"], "/usr/bin/uv")
+    assert uv_command == ["/usr/bin/uv", "pip", "install", "--python", str(python), "torch==2.4.*"]
+    pip_command = install_command(python, ["torch==2.4.*"], None)
+    assert pip_command[:4] == [str(python), "-m", "pip", "install"]
+    assert "--timeout" in pip_command and pip_command[-1] == "torch==2.4.*"
