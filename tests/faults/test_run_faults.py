@@ -119,15 +119,12 @@ def test_a_run_killed_halfway_resumes_without_redoing_complete_environments(root
     )
 
     def halfway():
+        # one environment whole, the other's stream started (either may finish first)
         partial = list(envs.glob("*.partial"))
-        return (
-            any(p.name.startswith("torch-2.4.") for p in envs.glob("*.jsonl"))
-            and partial
-            and '"kind": "observation"' in partial[0].read_text()
-        )
+        return len(list(envs.glob("*.jsonl"))) == 1 and partial and '"kind": "observation"' in partial[0].read_text()
 
     try:
-        wait_for(halfway, 900, "2.4 complete and 2.10 half done")
+        wait_for(halfway, 900, "one environment complete and the other half done")
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -135,13 +132,15 @@ def test_a_run_killed_halfway_resumes_without_redoing_complete_environments(root
     (complete,) = envs.glob("*.jsonl")
     assert read_stream(complete).complete
     assert not (results / "matrix.json").exists()
+    finished = read_stream(complete).environment["session"]
+    (interrupted,) = {"torch-2.4", "torch-2.10"} - {finished}
 
     done = subprocess.run(
         nox_command(root, "-s", "matrix"), capture_output=True, text=True, env=environ(config, results), timeout=1200
     )
     assert done.returncode == 0, done.stdout[-2000:]
-    assert "torch-2.4: unchanged since its last complete run, reused" in done.stdout
-    assert "torch-2.10: done" in done.stdout
+    assert "%s: unchanged since its last complete run, reused" % finished in done.stdout
+    assert "%s: done" % interrupted in done.stdout
     matrix = json.loads((results / "matrix.json").read_text())
     assert [e["status"] for e in matrix["environments"]] == ["ok", "ok"]
     assert list(envs.glob("*.partial")) == []
