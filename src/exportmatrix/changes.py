@@ -42,6 +42,12 @@ def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return by_build
 
 
+def distinct(matrix: dict[str, Any], field: str) -> list[str]:
+    """The values a field of the observations takes, in first-seen order
+    (the capture paths, or the devices, of a matrix)."""
+    return list(dict.fromkeys(o[field] for o in matrix["observations"]))
+
+
 def behaviours(matrix: dict[str, Any]) -> list[dict[str, Any]]:
     """Declared behaviours, then any that cells name without a declaration
     (a stream cut short before its declarations)."""

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 from exportmatrix.aggregate import aggregate, write_json_atomically
 from exportmatrix.config import ConfigError, MatrixConfig
-from exportmatrix.environments import Environment, plan
+from exportmatrix.environments import Environment, default_matrix, plan
 from exportmatrix.incremental import environment_fingerprint, still_valid, stream_summary
 from exportmatrix.lock import Locked, ResultsLock
 from exportmatrix.reports import write_reports
@@ -181,7 +181,10 @@ def _unchanged(environments: list[Environment], results: Path, noxfile: Path) ->
 def matrix_main(posargs: Sequence[str], config: MatrixConfig, results: Path, noxfile: Path) -> int:
     arguments = matrix_arguments(posargs)
     try:
-        environments = plan(config, arguments.releases or None, arguments.builds or [config.default_build])
+        releases = arguments.releases or None
+        environments = (
+            plan(config, releases, arguments.builds) if arguments.builds else default_matrix(config, releases)
+        )
     except ConfigError as error:
         print("exportmatrix: %s" % error, file=sys.stderr)
         return 2

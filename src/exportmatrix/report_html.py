@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from exportmatrix.changes import behaviours, outcome_changes, series
+from exportmatrix.changes import behaviours, distinct, outcome_changes, series
 from exportmatrix.outcomes import NOT_OBSERVED, SYMBOLS
 
 BLOCK_SEPARATOR = "\n\n\n"
@@ -60,8 +60,8 @@ def grids(matrix: dict[str, Any]) -> list[dict[str, Any]]:
     index = {
         (o["environment"], o["behaviour"], o["exporter"], o["device"]): i for i, o in enumerate(matrix["observations"])
     }
-    exporters = list(dict.fromkeys(o["exporter"] for o in matrix["observations"]))
-    devices = list(dict.fromkeys(o["device"] for o in matrix["observations"]))
+    exporters = distinct(matrix, "exporter")
+    devices = distinct(matrix, "device")
     found = []
     for build, environments in series(matrix).items():
         for exporter in exporters:
@@ -89,7 +89,7 @@ def render(matrix: dict[str, Any]) -> str:
         grids=grids(matrix),
         data=page_data(matrix),
         tags=tags,
-        exporters=list(dict.fromkeys(o["exporter"] for o in matrix["observations"])),
+        exporters=distinct(matrix, "exporter"),
         outcomes=list(SYMBOLS),
         symbols=SYMBOLS,
         not_observed=NOT_OBSERVED,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exportmatrix.changes import behaviours, cell_index, outcome_changes, series
+from exportmatrix.changes import behaviours, cell_index, distinct, outcome_changes, series
 from exportmatrix.outcomes import NOT_OBSERVED, SYMBOLS
 
 
@@ -24,8 +24,8 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 def render(matrix: dict[str, Any]) -> str:
     cells = cell_index(matrix)
     behaviour_ids = [b["id"] for b in behaviours(matrix)]
-    exporters = list(dict.fromkeys(o["exporter"] for o in matrix["observations"]))
-    devices = list(dict.fromkeys(o["device"] for o in matrix["observations"]))
+    exporters = distinct(matrix, "exporter")
+    devices = distinct(matrix, "device")
     out = ["# exportmatrix: torch.export mutation behaviours by release", ""]
     out.append(
         "%d environments, %d behaviours, %d cells. Legend: %s, %s not observed."
