@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from exportmatrix.config import ConfigError, load  # noqa: E402
 from exportmatrix.environments import plan  # noqa: E402
 from exportmatrix.lock import Locked, ResultsLock  # noqa: E402
-from exportmatrix.orchestrate import INSTALL_ONLY, matrix_main  # noqa: E402
+from exportmatrix.orchestrate import matrix_main  # noqa: E402
+from exportmatrix.pipeline import INSTALL_ONLY  # noqa: E402
 from exportmatrix.session import run_environment  # noqa: E402
 
 nox.needs_version = ">=2024.10.9"

@@ -58,12 +58,16 @@ def test_a_failed_install_is_recorded_with_its_reason(tmp_path, environment, mon
 
 
 def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_path, environment, monkeypatch):
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     monkeypatch.setattr(session_module, "install", lambda python, arguments: InstallResult(True, []))
     suite_runs = []
 
-    def fake_run_suite(python, suite_dir, final, described, cell_timeout, reuse):
+    def fake_run_suite(python, suite_dir, final, described, cell_timeout, reuse, variables):
         suite_runs.append((python, final, described, cell_timeout))
         assert reuse
+        # compiled bytecode is kept in the environment, whatever this shell says
+        assert variables["PYTHONPYCACHEPREFIX"] == str(tmp_path / "pycache")
+        assert "PYTHONDONTWRITEBYTECODE" not in variables
         return 0
 
     monkeypatch.setattr(session_module, "run_suite", fake_run_suite)

@@ -8,31 +8,21 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
+
+from packaging.version import Version
 
 from exportmatrix.aggregate import aggregate, write_json_atomically
 from exportmatrix.config import ConfigError, MatrixConfig
 from exportmatrix.environments import Environment, default_matrix, plan
 from exportmatrix.incremental import environment_fingerprint, still_valid, stream_summary
 from exportmatrix.lock import Locked, ResultsLock
+from exportmatrix.pipeline import run_sessions
 from exportmatrix.reports import write_reports
 from exportmatrix.results import envs_dir, session_of, write_failed_environment
 from exportmatrix.summary import render
-
-
-@dataclass
-class SessionRun:
-    name: str
-    returncode: int
-    seconds: float
-    skipped: bool = False
 
 
 def nox_command(noxfile: Path) -> list[str]:
@@ -49,63 +39,6 @@ def stream_of(results: Path, session: str) -> Path | None:
         if session_of(path) == session:
             return path
     return None
-
-
-class Progress:
-    """Prints which environments are done, running and waiting."""
-
-    def __init__(self, total: int):
-        self.total, self.done, self.running = total, 0, 0
-        self.lock = threading.Lock()
-
-    def event(self, name: str, what: str, finished: bool = False, started: bool = False) -> None:
-        with self.lock:
-            self.running += 1 if started else -1 if finished else 0
-            self.done += 1 if finished else 0
-            waiting = self.total - self.done - self.running
-            print(
-                "exportmatrix: [%d done, %d running, %d waiting] %s: %s"
-                % (self.done, self.running, waiting, name, what),
-                flush=True,
-            )
-
-
-INSTALL_ONLY = "--only-install"  # a session's posarg: install the environment, run nothing
-
-
-def run_sessions(
-    names: Sequence[str],
-    command: list[str],
-    logs: Path,
-    jobs: int = 2,
-    install_jobs: int = 4,
-    call: Callable[..., int] = subprocess.call,
-) -> list[SessionRun]:
-    """Each session in its own nox process, output to logs/<session>.log:
-    installs (network and disk bound) run `install_jobs` at a time, suites
-    (CPU bound) `jobs` at a time, so installs overlap suites."""
-    logs.mkdir(parents=True, exist_ok=True)
-    progress = Progress(len(names))
-    suite_slots = threading.Semaphore(max(1, jobs))
-
-    def run(name: str) -> SessionRun:
-        log_path = logs / (name + ".log")
-        started = time.monotonic()
-        progress.event(name, "installing (log: %s)" % log_path, started=True)
-        with open(log_path, "w", encoding="utf-8") as log:
-            returncode = call(command + [name, "--", INSTALL_ONLY], stdout=log, stderr=subprocess.STDOUT)
-            if returncode == 0:
-                progress.event(name, "installed, waiting for a free CPU")
-                with suite_slots:
-                    progress.event(name, "running the suite")
-                    returncode = call(command + [name], stdout=log, stderr=subprocess.STDOUT)
-        run = SessionRun(name, returncode, time.monotonic() - started)
-        state = "done" if returncode == 0 else "FAILED (exit %d, see its log)" % returncode
-        progress.event(name, "%s in %.0f s" % (state, run.seconds), finished=True)
-        return run
-
-    with ThreadPoolExecutor(max_workers=max(1, install_jobs, jobs)) as pool:
-        return list(pool.map(run, names))
 
 
 def reused_cells(results: Path, names: Sequence[str]) -> tuple[int, int]:
@@ -156,8 +89,9 @@ def matrix_arguments(posargs: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--install-jobs",
         type=int,
-        default=4,
-        help="environments installed at once, overlapping the suites (default: 4)",
+        default=1,
+        help="environments installed at once, overlapping the suites (default: 1; "
+        "raise it where downloads, not the disk, are the bottleneck)",
     )
     parser.add_argument("--fresh", action="store_true", help="ignore earlier results: rerun every cell")
     parser.add_argument(
@@ -217,6 +151,13 @@ def missing_pythons(environments: list[Environment], results: Path) -> list[str]
     return missing
 
 
+def longest_first(environments: list[Environment]) -> list[Environment]:
+    """Newest releases first: they support more capture paths, so their
+    suites run longest; started first, they do not leave one CPU working
+    alone at the end while the other idles."""
+    return sorted(environments, key=lambda e: Version(e.release), reverse=True)
+
+
 def _run_matrix(environments: list[Environment], arguments: argparse.Namespace, results: Path, noxfile: Path) -> int:
     names = [e.session_name for e in environments]
     missing = missing_pythons(environments, results)
@@ -227,7 +168,7 @@ def _run_matrix(environments: list[Environment], arguments: argparse.Namespace, 
         unchanged = _unchanged(environments, results, noxfile)
     for name in unchanged:
         print("exportmatrix: %s: unchanged since its last complete run, reused" % name, flush=True)
-    to_run = [name for name in names if name not in unchanged and name not in missing]
+    to_run = [e.session_name for e in longest_first(environments) if e.session_name not in unchanged + missing]
     runs = run_sessions(to_run, nox_command(noxfile), results / "logs", arguments.jobs, arguments.install_jobs)
     merged = merge_and_report(results, set(names))
     for run in runs:

@@ -14,7 +14,7 @@ from exportmatrix.environments import Environment, make_id
 from exportmatrix.incremental import environment_fingerprint
 from exportmatrix.installer import install
 from exportmatrix.results import remove_stale, stream_path, write_failed_environment
-from exportmatrix.suite_runner import run_suite
+from exportmatrix.suite_runner import bytecode_cache_variables, run_suite
 
 SUITE_DIR = Path(__file__).resolve().parents[2] / "suite"
 # torch.__version__ with its local tag (2.4.1+cu121), read from torch/version.py
@@ -61,7 +61,15 @@ def run_environment(
     session.log("exportmatrix: %s → %s" % (environment_id, path))
     fresh = bool(os.environ.get("EXPORTMATRIX_FRESH"))
     described["id"] = environment_id
-    returncode = run_suite(venv_python(session), suite_dir, path, described, cell_timeout, reuse=not fresh)
+    returncode = run_suite(
+        venv_python(session),
+        suite_dir,
+        path,
+        described,
+        cell_timeout,
+        reuse=not fresh,
+        variables=bytecode_cache_variables(Path(session.bin).parent),
+    )
     if returncode != 0:
         session.error("%s: the suite exited with %d; its stream is in %s" % (environment_id, returncode, path))
     return path

@@ -15,8 +15,8 @@ ENVIRONMENT = {"id": "faults", "session": "faults", "release": "2.4", "build": "
 
 
 def run_selected(torch_python, tmp_path, selection, cell_timeout=60):
-    def call(command):
-        return subprocess.call(command + ["--exportmatrix-behaviours", str(FAULTY), "-k", selection])
+    def call(command, env=None):
+        return subprocess.call(command + ["--exportmatrix-behaviours", str(FAULTY), "-k", selection], env=env)
 
     final = tmp_path / "faults.jsonl"
     started = time.monotonic()
