@@ -80,12 +80,25 @@ def load_behaviours(path: str) -> None:
     spec.loader.exec_module(module)
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected theirs
 def pytest_collection_modifyitems(config, items):
-    finished = config.stash[RECORDER_KEY].already_finished
-    if finished:
-        skipped = [item for item in items if item.nodeid in finished]
-        items[:] = [item for item in items if item.nodeid not in finished]
+    recorder = config.stash[RECORDER_KEY]
+    # a resumed run skips what its stream already finished; a rerun copies
+    # each cell whose key is unchanged from the earlier stream here, at once,
+    # rather than paying a test's setup and report for a copy
+    skipped = [item for item in items if item.nodeid in recorder.already_finished or _reused(recorder, item)]
+    if skipped:
+        gone = {item.nodeid for item in skipped}
+        items[:] = [item for item in items if item.nodeid not in gone]
         config.hook.pytest_deselected(items=skipped)
+
+
+def _reused(recorder, item) -> bool:
+    cell = _cell(item)
+    if cell is None or not recorder.reuse("observation", cell["key"]):
+        return False
+    recorder.write("finished", {"test": item.nodeid, "reused": True})  # a resume skips it too
+    return True
 
 
 def _cell(item):

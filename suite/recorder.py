@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import json
 import os
-from typing import IO, Any, Dict, List, Optional, Set
+from typing import IO, Any, Dict, List, Optional, Set, Tuple
 
 LINE_FORMAT = "exportmatrix-line/1"
 
 
-def finished_tests(path: str) -> Set[str]:
-    """Node ids of the tests a stream records as finished."""
+def earlier_segments(path: str) -> Tuple[Set[str], int, int]:
+    """What the earlier processes of a resumed stream did: the node ids of
+    the tests they finished, and how many cells they observed and reused."""
     done: Set[str] = set()
+    observations = reused = 0
     with open(path, encoding="utf-8", errors="replace") as handle:
         for text in handle:
             try:
@@ -30,17 +32,22 @@ def finished_tests(path: str) -> Set[str]:
                 continue  # a line cut short by the crash
             if line.get("kind") == "finished":
                 done.add(line["finished"]["test"])
-    return done
+                reused += bool(line["finished"].get("reused"))
+            elif line.get("kind") == "observation":
+                observations += 1
+    return done, observations, reused
 
 
 class Recorder:
     def __init__(self, path: Optional[str], resume: bool = False):
         self.resumed = bool(path and resume and os.path.exists(path))
-        self.already_finished = finished_tests(path) if path and self.resumed else set()
+        self.already_finished: Set[str] = set()
+        self.observations = 0
+        self.reused = 0  # cells copied from an earlier stream (counted in observations too)
+        if path and self.resumed:
+            self.already_finished, self.observations, self.reused = earlier_segments(path)
         mode = "a" if self.resumed else "w"
         self._file: Optional[IO[str]] = open(path, mode, encoding="utf-8") if path else None
-        self.observations = 0
-        self.reused = 0
         self.previous: Dict[str, List[Dict[str, Any]]] = {}  # reusable lines of an earlier run, by key
 
     def reuse(self, kind: str, key: str) -> bool:

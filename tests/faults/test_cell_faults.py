@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from exportmatrix.streams import read_stream
-from exportmatrix.suite_runner import run_suite
+from exportmatrix.suite_runner import bytecode_cache_variables, run_suite
 
 SUITE = Path(__file__).resolve().parents[2] / "suite"
 FAULTY = Path(__file__).resolve().parent / "faulty_behaviours.py"
@@ -20,7 +20,8 @@ def run_selected(torch_python, tmp_path, selection, cell_timeout=60):
 
     final = tmp_path / "faults.jsonl"
     started = time.monotonic()
-    run_suite(torch_python, SUITE, final, ENVIRONMENT, cell_timeout, reuse=False, call=call)
+    variables = bytecode_cache_variables(torch_python.parent.parent)
+    run_suite(torch_python, SUITE, final, ENVIRONMENT, cell_timeout, reuse=False, call=call, variables=variables)
     return read_stream(final), time.monotonic() - started, final
 
 
