@@ -62,6 +62,8 @@ def test_a_failed_install_runs_no_suite_and_is_reported(tmp_path, capsys):
     nox = FakeNox(failing={"b"})
     runs = run_sessions(["a", "b", "c"], ["nox", "-s"], tmp_path, call=nox)
     assert [(run.name, run.returncode) for run in runs] == [("a", 0), ("b", 1), ("c", 0)]
+    assert runs[0].install_seconds >= 0.05 and runs[0].suite_seconds >= 0.05
+    assert runs[1].describe().startswith("FAILED in 0 s (install 0 s, suite 0 s)")
     assert not [span for span in nox.spans if span[:2] == ("suite", "b")]
     out = capsys.readouterr().out
     assert "b: FAILED (exit 1, see its log)" in out

@@ -172,7 +172,7 @@ def _run_matrix(environments: list[Environment], arguments: argparse.Namespace, 
     runs = run_sessions(to_run, nox_command(noxfile), results / "logs", arguments.jobs, arguments.install_jobs)
     merged = merge_and_report(results, set(names))
     for run in runs:
-        print("exportmatrix: %-20s %s in %.0f s" % (run.name, "ok" if run.returncode == 0 else "FAILED", run.seconds))
+        print("exportmatrix: %-20s %s" % (run.name, run.describe()))
     _, whole_cells = reused_cells(results, unchanged)
     reused, total = reused_cells(results, to_run)
     print(

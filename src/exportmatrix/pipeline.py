@@ -25,8 +25,18 @@ INSTALL_ONLY = "--only-install"  # a session's posarg: install the environment, 
 class SessionRun:
     name: str
     returncode: int
-    seconds: float
-    skipped: bool = False
+    seconds: float  # from the start of its install to the end of its suite
+    install_seconds: float = 0.0
+    suite_seconds: float = 0.0  # 0 when the install failed
+
+    def describe(self) -> str:
+        state = "ok" if self.returncode == 0 else "FAILED"
+        return "%s in %.0f s (install %.0f s, suite %.0f s)" % (
+            state,
+            self.seconds,
+            self.install_seconds,
+            self.suite_seconds,
+        )
 
 
 class Progress:
@@ -70,8 +80,10 @@ def run_sessions(
     installed: queue.PriorityQueue[tuple[int, str, float]] = queue.PriorityQueue()
     runs: dict[str, SessionRun] = {}
 
-    def finish(name: str, returncode: int, started: float) -> None:
-        runs[name] = run = SessionRun(name, returncode, time.monotonic() - started)
+    installs: dict[str, float] = {}
+
+    def finish(name: str, returncode: int, started: float, suite_seconds: float = 0.0) -> None:
+        runs[name] = run = SessionRun(name, returncode, time.monotonic() - started, installs[name], suite_seconds)
         state = "done" if returncode == 0 else "FAILED (exit %d, see its log)" % returncode
         progress.event(name, "%s in %.0f s" % (state, run.seconds), finished=True)
 
@@ -86,6 +98,7 @@ def run_sessions(
             progress.event(name, "installing (log: %s)" % log_path, started=True)
             with open(log_path, "w", encoding="utf-8") as log:
                 returncode = call(command + [name, "--", INSTALL_ONLY], stdout=log, stderr=subprocess.STDOUT)
+            installs[name] = time.monotonic() - started
             if returncode:
                 finish(name, returncode, started)
             else:
@@ -98,9 +111,10 @@ def run_sessions(
             if not name:  # no more installs will come
                 return
             progress.event(name, "running the suite")
+            suite_started = time.monotonic()
             with open(logs / (name + ".log"), "a", encoding="utf-8") as log:
                 returncode = call(command + [name], stdout=log, stderr=subprocess.STDOUT)
-            finish(name, returncode, started)
+            finish(name, returncode, started, time.monotonic() - suite_started)
 
     installers = [threading.Thread(target=install_worker) for _ in range(max(1, install_jobs))]
     suites = [threading.Thread(target=suite_worker) for _ in range(max(1, jobs))]
