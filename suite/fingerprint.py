@@ -37,15 +37,19 @@ def shared_code() -> str:
     return _digest(*contents)
 
 
+_BEHAVIOUR_KEYS: dict = {}  # by behaviour id: a behaviour's file is parsed once a process
+
+
 def behaviour_key(behaviour: Any) -> str:
     from reproducer import behaviour_source  # the same code a reproducer quotes
 
-    source = behaviour_source(behaviour)
-    return _digest(
-        json.dumps(behaviour.declaration(), sort_keys=True),
-        json.dumps(source, sort_keys=True),
-        str(behaviour.warmup_calls),
-    )
+    if behaviour.id not in _BEHAVIOUR_KEYS:
+        _BEHAVIOUR_KEYS[behaviour.id] = _digest(
+            json.dumps(behaviour.declaration(), sort_keys=True),
+            json.dumps(behaviour_source(behaviour), sort_keys=True),
+            str(behaviour.warmup_calls),
+        )
+    return _BEHAVIOUR_KEYS[behaviour.id]
 
 
 def environment_key(torch_version: str) -> str:

@@ -77,3 +77,12 @@ def test_newest_releases_are_scheduled_first(root):
 
     environments = plan(load(root / "matrix.toml"), ["2.0", "2.10", "2.4", "2.9"], ["pypi"])
     assert [e.release for e in longest_first(environments)] == ["2.10", "2.9", "2.4", "2.0"]
+
+
+def test_an_environment_already_installed_goes_straight_to_its_suite(tmp_path, capsys):
+    nox = FakeNox()
+    runs = run_sessions(["a", "b"], ["nox", "-s"], tmp_path, call=nox, installed=lambda name: name == "a")
+    assert [run.returncode for run in runs] == [0, 0]
+    assert [(stage, name) for stage, name, _, _ in nox.spans if stage == "install"] == [("install", "b")]
+    assert {name for stage, name, _, _ in nox.spans if stage == "suite"} == {"a", "b"}
+    assert "a: already installed" in capsys.readouterr().out

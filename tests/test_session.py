@@ -125,3 +125,22 @@ def test_the_installer_uses_uv_when_there_is_one_and_pip_otherwise(tmp_path):
     pip_command = install_command(python, ["torch==2.4.*"], None)
     assert pip_command[:4] == [str(python), "-m", "pip", "install"]
     assert "--timeout" in pip_command and pip_command[-1] == "torch==2.4.*"
+
+
+def test_a_complete_install_is_recorded_in_the_environment_for_the_next_run(tmp_path, environment, root, monkeypatch):
+    monkeypatch.setattr(session_module, "install", lambda python, arguments: InstallResult(True, []))
+    venv = tmp_path  # FakeSession's bin is tmp_path/bin
+    assert not session_module.installed_as_requested(venv, environment)
+    session_module.run_environment(FakeSession(tmp_path), environment, tmp_path / "results", install_only=True)
+    assert session_module.installed_as_requested(venv, environment)
+    other = plan(load(root / "matrix.toml"), ["2.10"], ["pypi"])[0]
+    assert not session_module.installed_as_requested(venv, other)
+    (venv / session_module.INSTALL_RECORD).write_text("{not json")
+    assert not session_module.installed_as_requested(venv, environment)
+
+
+def test_a_failed_install_is_not_recorded_as_installed(tmp_path, environment, monkeypatch):
+    monkeypatch.setattr(session_module, "install", lambda python, arguments: InstallResult(False, [], "no"))
+    with pytest.raises(Stopped):
+        session_module.run_environment(FakeSession(tmp_path), environment, tmp_path / "results", install_only=True)
+    assert not session_module.installed_as_requested(tmp_path, environment)

@@ -22,6 +22,7 @@ from exportmatrix.lock import Locked, ResultsLock
 from exportmatrix.pipeline import run_sessions
 from exportmatrix.reports import write_reports
 from exportmatrix.results import envs_dir, session_of, write_failed_environment
+from exportmatrix.session import installed_as_requested
 from exportmatrix.summary import render
 
 
@@ -169,7 +170,15 @@ def _run_matrix(environments: list[Environment], arguments: argparse.Namespace, 
     for name in unchanged:
         print("exportmatrix: %s: unchanged since its last complete run, reused" % name, flush=True)
     to_run = [e.session_name for e in longest_first(environments) if e.session_name not in unchanged + missing]
-    runs = run_sessions(to_run, nox_command(noxfile), results / "logs", arguments.jobs, arguments.install_jobs)
+    by_name = {e.session_name: e for e in environments}
+    runs = run_sessions(
+        to_run,
+        nox_command(noxfile),
+        results / "logs",
+        arguments.jobs,
+        arguments.install_jobs,
+        installed=lambda name: installed_as_requested(venv_of(noxfile, name), by_name[name]),
+    )
     merged = merge_and_report(results, set(names))
     for run in runs:
         print("exportmatrix: %-20s %s" % (run.name, run.describe()))

@@ -66,18 +66,21 @@ def run_sessions(
     jobs: int = 2,
     install_jobs: int = 1,
     call: Callable[..., int] = subprocess.call,
+    installed: Callable[[str], bool] = lambda name: False,
 ) -> list[SessionRun]:
     """Each session in its own nox processes (`command + [name, "--",
     INSTALL_ONLY]`, then `command + [name]`), output to logs/<session>.log.
     Installs run `install_jobs` at a time, suites `jobs` at a time; a free
-    CPU takes the installed environment that comes first in `names`."""
+    CPU takes the installed environment that comes first in `names`.
+    An environment for which `installed(name)` is true skips the install
+    stage (its suite's session checks the install again anyway)."""
     logs.mkdir(parents=True, exist_ok=True)
     progress = Progress(len(names))
     order = {name: index for index, name in enumerate(names)}
     to_install: queue.Queue[str] = queue.Queue()
     for name in names:
         to_install.put(name)
-    installed: queue.PriorityQueue[tuple[int, str, float]] = queue.PriorityQueue()
+    ready: queue.PriorityQueue[tuple[int, str, float]] = queue.PriorityQueue()
     runs: dict[str, SessionRun] = {}
 
     installs: dict[str, float] = {}
@@ -95,19 +98,24 @@ def run_sessions(
                 return
             log_path = logs / (name + ".log")
             started = time.monotonic()
-            progress.event(name, "installing (log: %s)" % log_path, started=True)
-            with open(log_path, "w", encoding="utf-8") as log:
-                returncode = call(command + [name, "--", INSTALL_ONLY], stdout=log, stderr=subprocess.STDOUT)
+            if installed(name):
+                progress.event(name, "already installed (log: %s)" % log_path, started=True)
+                log_path.write_text("")
+                returncode = 0
+            else:
+                progress.event(name, "installing (log: %s)" % log_path, started=True)
+                with open(log_path, "w", encoding="utf-8") as log:
+                    returncode = call(command + [name, "--", INSTALL_ONLY], stdout=log, stderr=subprocess.STDOUT)
             installs[name] = time.monotonic() - started
             if returncode:
                 finish(name, returncode, started)
             else:
                 progress.event(name, "installed, waiting for a free CPU")
-                installed.put((order[name], name, started))
+                ready.put((order[name], name, started))
 
     def suite_worker() -> None:
         while True:
-            _, name, started = installed.get()
+            _, name, started = ready.get()
             if not name:  # no more installs will come
                 return
             progress.event(name, "running the suite")
@@ -123,7 +131,7 @@ def run_sessions(
     for thread in installers:
         thread.join()
     for _ in suites:
-        installed.put((len(names), "", 0.0))  # sorts after every real one
+        ready.put((len(names), "", 0.0))  # sorts after every real one
     for thread in suites:
         thread.join()
     return [runs[name] for name in names]

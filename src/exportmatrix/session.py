@@ -6,6 +6,7 @@ Kept out of noxfile.py so tests can drive it with a stand-in session.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,26 @@ PROBE = (
     "exec(m.distribution('torch').locate_file('torch/version.py').read_text(), d); "
     "print(d['__version__'], platform.python_version())"
 )
+
+
+INSTALL_RECORD = "exportmatrix-install.json"  # in the environment: what was installed into it
+
+
+def install_request(environment: Environment) -> dict:
+    return {"python": environment.python, "steps": environment.install_steps()}
+
+
+def record_install(venv: Path, environment: Environment) -> None:
+    (venv / INSTALL_RECORD).write_text(json.dumps(install_request(environment)))
+
+
+def installed_as_requested(venv: Path, environment: Environment) -> bool:
+    """Whether the environment holds a complete install of this request
+    (the suite's own session checks the install again before it runs)."""
+    try:
+        return bool(json.loads((venv / INSTALL_RECORD).read_text()) == install_request(environment))
+    except (OSError, ValueError):
+        return False
 
 
 def venv_python(session: Any) -> Path:
@@ -51,6 +72,7 @@ def run_environment(
         )
         session.error("%s: install failed: %s (recorded in %s)" % (environment.session_name, outcome.reason, path))
 
+    record_install(Path(session.bin).parent, environment)
     if install_only:
         return None
     torch_version, python_version = session.run("python", "-c", PROBE, silent=True).split()
