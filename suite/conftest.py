@@ -20,10 +20,11 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from errors import normalise_message  # noqa: E402
-from fingerprint import cell_key, previous_lines  # noqa: E402
+from fingerprint import cell_key, check_key, previous_lines  # noqa: E402
 from recorder import Recorder  # noqa: E402
 
 RECORDER_KEY = pytest.StashKey[Recorder]()
+FAILED_KEY = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser):
@@ -42,6 +43,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "keyed_check: a check of one behaviour whose pass a rerun with the same key reuses"
+    )
     for path in config.getoption("--exportmatrix-behaviours"):
         load_behaviours(path)
     recorder = Recorder(config.getoption("--exportmatrix-out"), config.getoption("--exportmatrix-resume"))
@@ -86,7 +90,11 @@ def pytest_collection_modifyitems(config, items):
     # a resumed run skips what its stream already finished; a rerun copies
     # each cell whose key is unchanged from the earlier stream here, at once,
     # rather than paying a test's setup and report for a copy
-    skipped = [item for item in items if item.nodeid in recorder.already_finished or _reused(recorder, item)]
+    skipped = [
+        item
+        for item in items
+        if item.nodeid in recorder.already_finished or _reused(recorder, item) or _passed_before(recorder, item)
+    ]
     if skipped:
         gone = {item.nodeid for item in skipped}
         items[:] = [item for item in items if item.nodeid not in gone]
@@ -98,6 +106,21 @@ def _reused(recorder, item) -> bool:
     if cell is None or not recorder.reuse("observation", cell["key"]):
         return False
     recorder.write("finished", {"test": item.nodeid, "reused": True})  # a resume skips it too
+    return True
+
+
+def _check_key(item):
+    """The key of a keyed_check test: what a cell's key holds, but the exporter."""
+    if item.get_closest_marker("keyed_check") is None:
+        return None
+    return check_key(torch_version(), item.callspec.params["behaviour"], item.originalname)
+
+
+def _passed_before(recorder, item) -> bool:
+    key = _check_key(item)
+    if key is None or not any(line.get("passed") for line in recorder.previous.get(key, [])):
+        return False
+    recorder.write("finished", {"test": item.nodeid, "key": key, "passed": True})
     return True
 
 
@@ -131,7 +154,19 @@ def pytest_runtest_protocol(item, nextitem):
     finally:
         if limit:
             faulthandler.cancel_dump_traceback_later()
-        recorder.write("finished", {"test": item.nodeid})
+        finished = {"test": item.nodeid}
+        key = _check_key(item)
+        if key:
+            finished.update(key=key, passed=not item.stash.get(FAILED_KEY, False))
+        recorder.write("finished", finished)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        item.stash[FAILED_KEY] = True
+    return report
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -60,6 +60,10 @@ def cell_key(torch_version: str, behaviour: Any, exporter_name: str, device: str
     return _digest(environment_key(torch_version), behaviour_key(behaviour), exporter_name, device)
 
 
+def check_key(torch_version: str, behaviour: Any, check: str) -> str:
+    return _digest(environment_key(torch_version), behaviour_key(behaviour), "check", check)
+
+
 def previous_lines(path: str | None) -> dict:
     """Reusable lines of an earlier complete stream, by key."""
     found: dict = {}

@@ -45,6 +45,18 @@ class Plain(torch.nn.Module):
         return x * 3
 
 
+@behaviour(id="inc.misdeclared", description="says it mutates nothing, but does", tags=("test",),
+           inputs=lambda: (torch.ones(2),))
+class Misdeclared(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("buf", torch.ones(2))
+
+    def forward(self, x):
+        self.buf.add_(1)
+        return x
+
+
 @behaviour(id="inc.segfault", description="kills the interpreter", tags=("test",), inputs=lambda: (torch.ones(2),))
 class Segfault(torch.nn.Module):
     def forward(self, x):
@@ -63,8 +75,10 @@ class Suite:
         self.behaviours.write_text(BEHAVIOURS)
         self.final = tmp_path / "inc.jsonl"
 
-    def run(self, names: str, reuse: bool = True) -> dict:
+    def run(self, names: str, reuse: bool = True, checks: bool = False) -> dict:
         selection = "test_cell and (%s) and %s" % (names, EXPORTERS)
+        if checks:  # the behaviours' eager checks too
+            selection = "(%s) or (test_the_eager_run and (%s))" % (selection, names)
 
         def call(command, env=None):
             return subprocess.call(
@@ -78,7 +92,24 @@ class Suite:
         counts = Counter((o["behaviour"], o["exporter"]) for o in stream.observations)
         assert set(counts.values()) == {1}, "a cell was recorded twice: %s" % counts
         (end,) = [json.loads(line)["end"] for line in self.final.read_text().splitlines() if '"kind": "end"' in line]
-        return {"cells": sorted(counts), "reused": end["reused"], "outcomes": self.outcomes(stream)}
+        return {
+            "cells": sorted(counts),
+            "reused": end["reused"],
+            "outcomes": self.outcomes(stream),
+            "checks_run": self.checks_run(),
+        }
+
+    def checks_run(self) -> dict:
+        """The eager checks this run really ran, by behaviour, with whether they passed."""
+        lines = [json.loads(line) for line in self.final.read_text().splitlines()]
+        started = {line["started"]["test"] for line in lines if line["kind"] == "started"}
+        return {
+            line["finished"]["test"].rsplit("[", 1)[1].rstrip("]"): line["finished"]["passed"]
+            for line in lines
+            if line["kind"] == "finished"
+            and "test_the_eager_run" in line["finished"]["test"]
+            and line["finished"]["test"] in started
+        }
 
     @staticmethod
     def outcomes(stream) -> dict:
@@ -126,3 +157,13 @@ def test_a_crash_after_reused_cells_resumes_without_recording_a_cell_twice(suite
     assert [mixed["outcomes"][("inc.segfault", e)] for e in ("export_strict", "compile_fullgraph")] == ["crash"] * 2
     # the crashes are cells too: the next rerun copies them instead of crashing again
     assert suite.run("inc.scale or inc.plain or inc.segfault")["reused"] == 6
+
+
+def test_a_passed_eager_check_is_reused_only_while_its_key_holds_and_a_failure_never(suite):
+    names = "inc.scale or inc.plain or inc.misdeclared"
+    first = suite.run(names, checks=True)
+    assert first["checks_run"] == {"inc.scale": True, "inc.plain": True, "inc.misdeclared": False}
+    again = suite.run(names, checks=True)
+    assert again["checks_run"] == {"inc.misdeclared": False}  # a failure is checked again, and fails again
+    suite.edit(suite.behaviours, "return x * 3", "return x * 4")
+    assert suite.run(names, checks=True)["checks_run"] == {"inc.plain": True, "inc.misdeclared": False}
