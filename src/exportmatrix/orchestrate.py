@@ -169,7 +169,8 @@ def _run_matrix(environments: list[Environment], arguments: argparse.Namespace, 
         unchanged = _unchanged(environments, results, noxfile)
     for name in unchanged:
         print("exportmatrix: %s: unchanged since its last complete run, reused" % name, flush=True)
-    to_run = [e.session_name for e in longest_first(environments) if e.session_name not in unchanged + missing]
+    not_to_run = set(unchanged) | set(missing)
+    to_run = [e.session_name for e in longest_first(environments) if e.session_name not in not_to_run]
     by_name = {e.session_name: e for e in environments}
     runs = run_sessions(
         to_run,

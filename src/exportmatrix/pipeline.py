@@ -82,8 +82,7 @@ def run_sessions(
         to_install.put(name)
     ready: queue.PriorityQueue[tuple[int, str, float]] = queue.PriorityQueue()
     runs: dict[str, SessionRun] = {}
-
-    installs: dict[str, float] = {}
+    installs: dict[str, float] = {}  # seconds each install stage took
 
     def finish(name: str, returncode: int, started: float, suite_seconds: float = 0.0) -> None:
         runs[name] = run = SessionRun(name, returncode, time.monotonic() - started, installs[name], suite_seconds)

@@ -72,7 +72,8 @@ def run_environment(
         )
         session.error("%s: install failed: %s (recorded in %s)" % (environment.session_name, outcome.reason, path))
 
-    record_install(Path(session.bin).parent, environment)
+    venv = Path(session.bin).parent
+    record_install(venv, environment)
     if install_only:
         return None
     torch_version, python_version = session.run("python", "-c", PROBE, silent=True).split()
@@ -90,7 +91,7 @@ def run_environment(
         described,
         cell_timeout,
         reuse=not fresh,
-        variables=bytecode_cache_variables(Path(session.bin).parent),
+        variables=bytecode_cache_variables(venv),
     )
     if returncode != 0:
         session.error("%s: the suite exited with %d; its stream is in %s" % (environment_id, returncode, path))
