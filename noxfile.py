@@ -16,32 +16,17 @@ import sys
 from pathlib import Path
 
 import nox
-import nox.manifest
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from exportmatrix.config import ConfigError, load  # noqa: E402
-from exportmatrix.environments import plan  # noqa: E402
-from exportmatrix.lock import Locked, ResultsLock  # noqa: E402
-from exportmatrix.orchestrate import matrix_main  # noqa: E402
-from exportmatrix.pipeline import INSTALL_ONLY  # noqa: E402
-from exportmatrix.session import run_environment  # noqa: E402
+from exportmatrix.cli import main, matrix_main, merge_and_report  # noqa: E402
+from exportmatrix.config import ConfigError, load, plan  # noqa: E402
+from exportmatrix.run import INSTALL_ONLY, Locked, ResultsLock, run_environment  # noqa: E402
 
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests"]
-
-# nox also matches `-s NAME` as a Python expression, where torch-2.1 and
-# torch-2.10 are equal (2.1 == 2.10 as floats): match torch sessions by name.
-_normalize_arg = nox.manifest._normalize_arg
-
-
-def _match_torch_sessions_by_name(arg: str) -> str:
-    return arg if arg.startswith("torch-") else _normalize_arg(arg)
-
-
-nox.manifest._normalize_arg = _match_torch_sessions_by_name  # type: ignore[assignment]
 
 try:
     CONFIG = load(os.environ.get("EXPORTMATRIX_CONFIG", ROOT / "matrix.toml"))
@@ -69,7 +54,10 @@ def _torch_session(environment):
     )
     return nox.session(
         name=environment.session_name,
-        python=environment.python,
+        # a list, even of one: nox then knows the session as `torch-2.1` (matched
+        # by its exact name) and `torch-2.1-3.11`, never by the bare name parsed
+        # as a Python expression, where torch-2.1 and torch-2.10 are equal floats
+        python=[environment.python],
         reuse_venv=True,
         default=False,
         tags=["torch", "build-" + environment.build.name],
@@ -91,8 +79,6 @@ def matrix(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def aggregate(session: nox.Session) -> None:
     """Merge whatever is in results/envs into results/matrix.json without running anything."""
-    from exportmatrix.orchestrate import merge_and_report
-
     if merge_and_report(RESULTS):
         session.error("some results could not be merged or did not complete")
 
@@ -102,8 +88,6 @@ def installed(session: nox.Session) -> None:
     """The suite against the torch already installed for an interpreter (default: python3 on PATH); installs nothing."""
     import shutil
 
-    from exportmatrix.cli import main
-
     python = session.posargs[0] if session.posargs else shutil.which("python3") or "python3"
     if main(["run", "--python", python, "--results", str(RESULTS), "--cell-timeout", str(CONFIG.cell_timeout)]):
         session.error("the suite did not complete with %s" % python)
@@ -112,8 +96,6 @@ def installed(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def report(session: nox.Session) -> None:
     """Re-render results/matrix.md and matrix.html from results/matrix.json; installs and runs nothing."""
-    from exportmatrix.cli import main
-
     if main(["report", "--results", str(RESULTS)]):
         session.error("could not render the reports")
 

@@ -32,8 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from exportmatrix.config import load  # noqa: E402
-from exportmatrix.environments import plan  # noqa: E402
+from exportmatrix.config import load, plan  # noqa: E402
 
 EDITED = ROOT / "suite" / "behaviours" / "buffers.py"
 
@@ -201,7 +200,12 @@ def main() -> None:
             print(line, flush=True)
 
     uv_cache = Path(os.environ.get("UV_CACHE_DIR", Path.home() / ".cache" / "uv"))
-    venvs = [ROOT / ".nox" / ("torch-" + r).replace(".", "-") for r in arguments.releases]
+    config = load(ROOT / "matrix.toml")
+    # nox's folder of a session: <session>-<python>, dots as dashes
+    venvs = [
+        ROOT / ".nox" / ("%s-%s" % (e.session_name, e.python)).replace(".", "-")
+        for e in plan(config, arguments.releases, [config.default_build])
+    ]
 
     def cold_matrix(label: str) -> tuple[float, int, int]:
         for venv in venvs:  # cold: no project environments, no results

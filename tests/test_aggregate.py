@@ -4,7 +4,8 @@ import json
 
 from streams_factory import environment, line, observation, write_stream
 
-from exportmatrix.aggregate import aggregate, write_json_atomically
+from exportmatrix.base import write_json_atomically
+from exportmatrix.merge import aggregate
 from exportmatrix.schemas import problems
 
 ERROR = {

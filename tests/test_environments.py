@@ -2,8 +2,7 @@
 
 import pytest
 
-from exportmatrix.config import ConfigError, load
-from exportmatrix.environments import default_matrix, make_id, plan
+from exportmatrix.config import ConfigError, default_matrix, load, make_id, plan
 
 
 @pytest.fixture

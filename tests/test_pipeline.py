@@ -3,8 +3,8 @@
 import threading
 import time
 
-from exportmatrix.orchestrate import longest_first
-from exportmatrix.pipeline import INSTALL_ONLY, run_sessions
+from exportmatrix.run import INSTALL_ONLY, run_sessions
+from exportmatrix.run.batch import longest_first
 
 
 class FakeNox:
@@ -72,8 +72,7 @@ def test_a_failed_install_runs_no_suite_and_is_reported(tmp_path, capsys):
 
 
 def test_newest_releases_are_scheduled_first(root):
-    from exportmatrix.config import load
-    from exportmatrix.environments import plan
+    from exportmatrix.config import load, plan
 
     environments = plan(load(root / "matrix.toml"), ["2.0", "2.10", "2.4", "2.9"], ["pypi"])
     assert [e.release for e in longest_first(environments)] == ["2.10", "2.9", "2.4", "2.0"]

@@ -8,8 +8,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from streams_factory import environment, observation, write_stream
 
-from exportmatrix.aggregate import aggregate
-from exportmatrix.report_html import render
+from exportmatrix.merge import aggregate
+from exportmatrix.reports.html import render
 
 HOSTILE = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> \x07 \u202e'
 ERROR = {"phase": "capture", "error": {"type": "AssertionError", "module": "builtins", "message": HOSTILE}}

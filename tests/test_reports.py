@@ -5,9 +5,9 @@ import json
 from streams_factory import environment, observation, write_stream
 from test_aggregate import ERROR, two_releases
 
-from exportmatrix.aggregate import aggregate
 from exportmatrix.cli import main
-from exportmatrix.report_markdown import render
+from exportmatrix.merge import aggregate
+from exportmatrix.reports.markdown import render
 
 
 def test_markdown_has_tables_upstream_and_what_changed(tmp_path):

@@ -6,11 +6,10 @@ import sys
 
 import pytest
 
-from exportmatrix import session as session_module
-from exportmatrix.config import load
-from exportmatrix.environments import plan
-from exportmatrix.incremental import environment_fingerprint
-from exportmatrix.installer import InstallResult, failure_reason, find_uv, install, install_command
+from exportmatrix.config import load, plan
+from exportmatrix.run import environment_fingerprint
+from exportmatrix.run import session as session_module
+from exportmatrix.run.install import InstallResult, failure_reason, find_uv, install, install_command
 
 
 class Stopped(Exception):
@@ -91,6 +90,7 @@ def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_pat
         "index": "https://pypi.org/simple",
         "python_requested": "3.11",
         "fingerprint": environment_fingerprint(environment),
+        "venv": str(tmp_path),  # where a later run finds this install
         "id": path.stem,
     }
 

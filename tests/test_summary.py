@@ -3,9 +3,9 @@
 from streams_factory import environment, observation, write_stream
 from test_aggregate import ERROR, two_releases
 
-from exportmatrix.aggregate import aggregate
-from exportmatrix.changes import outcome_changes
-from exportmatrix.summary import render
+from exportmatrix.merge import aggregate
+from exportmatrix.reports import outcome_changes
+from exportmatrix.reports.terminal import render
 
 
 def test_changes_name_the_outcomes_and_the_releases(tmp_path):

@@ -27,7 +27,7 @@ SEED_TESTS = [
     "test_module_attribute_mutation_violation_%s" % n
     for n in ("positive_1", "negative_1", "negative_2", "negative_3", "negative_4")
 ]
-VENVS = {"2.4": "torch-2-4", "2.10": "torch-2-10"}
+VENVS = {"2.4": "torch-2-4-3-11", "2.10": "torch-2-10-3-11"}  # nox: <session>-<python>, dots as dashes
 
 
 @pytest.fixture(scope="module")

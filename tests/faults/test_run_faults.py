@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from exportmatrix.lock import ResultsLock
+from exportmatrix.run import ResultsLock
 from exportmatrix.schemas import problems
 from exportmatrix.streams import read_stream
 
@@ -153,7 +153,7 @@ def test_a_second_run_on_the_same_results_is_refused_with_who_holds_them(root, t
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path; "
-            "from exportmatrix.lock import ResultsLock\n"
+            "from exportmatrix.run import ResultsLock\n"
             "with ResultsLock(Path(sys.argv[1])):\n print('held', flush=True); time.sleep(600)",
             str(results),
         ],

@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.environments import Environment
-
-SUITE_DIR = Path(__file__).resolve().parents[2] / "suite"
+from exportmatrix.config import Environment
+from exportmatrix.run.suite_runner import SUITE_DIR
+from exportmatrix.streams import stream_summary
 
 
 def suite_fingerprint(suite_dir: Path = SUITE_DIR) -> str:
@@ -42,35 +42,15 @@ def installed_torch(venv: Path) -> str | None:
     return None
 
 
-def stream_summary(path: Path) -> dict[str, Any] | None:
-    """The environment line, the end line and the number of cells of a stream."""
-    environment, end, cells = None, None, 0
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for text in handle:
-                try:
-                    line = json.loads(text)
-                except ValueError:
-                    return None
-                if line.get("kind") == "environment":
-                    environment = line["environment"]
-                elif line.get("kind") == "end":
-                    end = line["end"]
-                elif line.get("kind") == "observation":
-                    cells += 1
-    except OSError:
-        return None
-    if environment is None:
-        return None
-    return {"environment": environment, "end": end, "cells": cells}
-
-
-def still_valid(path: Path, fingerprint: str, venv: Path) -> bool:
+def still_valid(path: Path, fingerprint: str) -> bool:
+    """Whether the stream at `path` is a complete, ok run of this fingerprint
+    whose environment (recorded in the stream) still holds the same torch."""
     summary = stream_summary(path)
-    if not summary or summary["end"] is None or summary["end"].get("exitstatus") != 0:
+    if not summary or summary.end is None or summary.end.get("exitstatus") != 0:
         return False
-    environment = summary["environment"]
+    environment = summary.environment
     if environment.get("status") != "ok" or environment.get("fingerprint") != fingerprint:
         return False
-    torch = installed_torch(venv)
+    venv = environment.get("venv")
+    torch = installed_torch(Path(venv)) if venv else None
     return torch is None or torch == environment.get("torch")

@@ -11,7 +11,7 @@ from typing import Iterable
 
 from packaging.version import Version
 
-from exportmatrix.config import Build, ConfigError, MatrixConfig, release_matches
+from exportmatrix.config.matrix_toml import Build, ConfigError, MatrixConfig, release_matches
 
 PYPI_INDEX = "https://pypi.org/simple"
 

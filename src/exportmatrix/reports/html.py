@@ -11,8 +11,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from exportmatrix.changes import behaviours, distinct, outcome_changes, series
-from exportmatrix.outcomes import NOT_OBSERVED, SYMBOLS
+from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix
+from exportmatrix.reports.view import view
 
 BLOCK_SEPARATOR = "\n\n\n"
 
@@ -55,44 +55,23 @@ def page_data(matrix: dict[str, Any]) -> dict[str, Any]:
     return {"cells": cells, "blocks": blocks.blocks, "separator": BLOCK_SEPARATOR}
 
 
-def grids(matrix: dict[str, Any]) -> list[dict[str, Any]]:
-    """One grid per build, capture path and device: rows of (behaviour, [cell index or None])."""
-    index = {
-        (o["environment"], o["behaviour"], o["exporter"], o["device"]): i for i, o in enumerate(matrix["observations"])
-    }
-    exporters = distinct(matrix, "exporter")
-    devices = distinct(matrix, "device")
-    found = []
-    for build, environments in series(matrix).items():
-        for exporter in exporters:
-            for device in devices:
-                rows = [
-                    (b, [index.get((e["id"], b["id"], exporter, device)) for e in environments])
-                    for b in behaviours(matrix)
-                ]
-                found.append(
-                    {"build": build, "exporter": exporter, "device": device, "environments": environments, "rows": rows}
-                )
-    return found
-
-
-def render(matrix: dict[str, Any]) -> str:
+def render(matrix: Matrix) -> str:
     templates = Environment(
-        loader=PackageLoader("exportmatrix", "templates"),
+        loader=PackageLoader("exportmatrix.reports", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    tags = sorted({tag for b in matrix["behaviours"] for tag in b["tags"]})
+    shown = view(matrix)
     return templates.get_template("matrix.html.j2").render(
         matrix=matrix,
-        grids=grids(matrix),
+        grids=shown.grids,
         data=page_data(matrix),
-        tags=tags,
-        exporters=distinct(matrix, "exporter"),
+        tags=shown.tags,
+        exporters=shown.exporters,
         outcomes=list(SYMBOLS),
         symbols=SYMBOLS,
         not_observed=NOT_OBSERVED,
-        changes=[str(c) for c in outcome_changes(matrix)],
-        failed=[e for e in matrix["environments"] if e["status"] != "ok"],
+        changes=[str(c) for c in shown.changes],
+        failed=shown.incomplete,
     )

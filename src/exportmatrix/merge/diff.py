@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exportmatrix.outcomes import label
+from exportmatrix.base import label
 
 Cell = tuple[str, ...]
 
@@ -21,18 +21,6 @@ def cells_by_key(matrix: dict[str, Any], environment: str | None = None) -> dict
         elif observation["environment"] == environment:
             found[cell] = observation
     return found
-
-
-def find_environment(matrix: dict[str, Any], name: str) -> str:
-    """An environment by id, session or release; errors name the choices."""
-    ids = [e["id"] for e in matrix["environments"]]
-    for field in ("id", "session", "release"):
-        matches = [e["id"] for e in matrix["environments"] if e.get(field) == name]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise ValueError("%r names several environments: %s" % (name, ", ".join(matches)))
-    raise ValueError("no environment %r in the matrix (it has: %s)" % (name, ", ".join(ids)))
 
 
 def differences(a: dict[Cell, dict[str, Any]], b: dict[Cell, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from exportmatrix.aggregate import release_key
-from exportmatrix.outcomes import label
+from exportmatrix.base import cell_index, label, release_key
 
 
 @dataclass(frozen=True)
@@ -40,36 +39,6 @@ def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         if environment["status"] in ("ok", "incomplete"):
             by_build.setdefault(environment["build"], []).append(environment)
     return by_build
-
-
-def distinct(matrix: dict[str, Any], field: str) -> list[str]:
-    """The values a field of the observations takes, in first-seen order
-    (the capture paths, or the devices, of a matrix)."""
-    return list(dict.fromkeys(o[field] for o in matrix["observations"]))
-
-
-def behaviours(matrix: dict[str, Any]) -> list[dict[str, Any]]:
-    """Declared behaviours, then any that cells name without a declaration
-    (a stream cut short before its declarations)."""
-    declared = list(matrix["behaviours"])
-    known = {b["id"] for b in declared}
-    for observation in matrix["observations"]:
-        if observation["behaviour"] not in known:
-            known.add(observation["behaviour"])
-            declared.append(
-                {
-                    "id": observation["behaviour"],
-                    "description": "(no declaration recorded)",
-                    "tags": [],
-                    "seed_test": None,
-                }
-            )
-    return declared
-
-
-def cell_index(matrix: dict[str, Any]) -> dict[tuple[str, str, str, str], dict[str, Any]]:
-    """(environment, behaviour, exporter, device) → observation."""
-    return {(o["environment"], o["behaviour"], o["exporter"], o["device"]): o for o in matrix["observations"]}
 
 
 def outcome_changes(matrix: dict[str, Any]) -> list[Change]:

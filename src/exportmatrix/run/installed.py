@@ -8,10 +8,10 @@ import re
 import subprocess
 from pathlib import Path
 
-from exportmatrix.environments import make_id
-from exportmatrix.results import remove_stale, stream_path
-from exportmatrix.session import PROBE, SUITE_DIR
-from exportmatrix.suite_runner import run_suite
+from exportmatrix.config import make_id
+from exportmatrix.run.session import PROBE
+from exportmatrix.run.suite_runner import SUITE_DIR, run_suite
+from exportmatrix.streams import remove_stale, stream_path
 
 
 class NoTorch(Exception):

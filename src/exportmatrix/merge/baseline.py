@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from exportmatrix.base import write_json_atomically
+
 SCHEMA = "exportmatrix-baseline/1"
 
 
@@ -24,6 +26,10 @@ def outcomes(matrix: dict[str, Any]) -> dict[str, str]:
 
 def make_baseline(matrix: dict[str, Any]) -> dict[str, Any]:
     return {"schema": SCHEMA, "cells": dict(sorted(outcomes(matrix).items()))}
+
+
+def write_baseline(path: Path, matrix: dict[str, Any]) -> None:
+    write_json_atomically(path, make_baseline(matrix))
 
 
 def load_baseline(path: Path) -> dict[str, str]:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
-
+from exportmatrix.base import SCHEMA, release_key
 from exportmatrix.schemas import problems
 from exportmatrix.streams import Stream, StreamError, read_stream
 
-SCHEMA = "exportmatrix/1"
 ENVIRONMENT_FIELDS = (
     "id",
     "session",
@@ -41,16 +37,6 @@ ENVIRONMENT_FIELDS = (
 class Aggregated:
     matrix: dict[str, Any]
     errors: list[str]  # files that could not be merged, each named with its problem
-
-
-def release_key(environment: dict[str, Any]) -> tuple:
-    """Order environments by torch version, then build, then Python."""
-    text = (environment.get("torch") or environment.get("release") or "").split("+")[0]
-    try:
-        version: Any = Version(text)
-    except InvalidVersion:
-        version = Version("0")
-    return (version, environment.get("build", ""), environment.get("python") or "")
 
 
 # builds that promise nothing about the local version tag
@@ -126,13 +112,3 @@ def aggregate(envs_dir: Path, sessions: set[str] | None = None) -> Aggregated:
     if found:
         raise ValueError("the merged matrix breaks its schema: " + "; ".join(found[:5]))
     return Aggregated(matrix, errors)
-
-
-def write_json_atomically(path: Path, document: Any) -> None:
-    """Write to a temporary file beside `path`, then rename: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(".%s.%d.tmp" % (path.name, os.getpid()))
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=1, ensure_ascii=False)
-        handle.write("\n")
-    os.replace(temporary, path)

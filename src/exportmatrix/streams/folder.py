@@ -1,14 +1,15 @@
-"""The results folder: where each environment's stream lives, and the lines
-the host itself writes for environments the suite never ran in."""
+"""The results folder's streams: where each environment's stream lives,
+which session wrote it, and the one-line stream the host writes for an
+environment the suite never ran in."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.streams import write_line
+from exportmatrix.base import write_atomically
+from exportmatrix.streams.format import format_line
 
 
 def envs_dir(results: Path) -> Path:
@@ -29,6 +30,14 @@ def session_of(path: Path) -> str | None:
         return None
 
 
+def stream_of(results: Path, session: str) -> Path | None:
+    """The stream a session wrote, whatever its environment id."""
+    for path in envs_dir(results).glob("*.jsonl"):
+        if session_of(path) == session:
+            return path
+    return None
+
+
 def remove_stale(results: Path, session: str, keep: Path) -> None:
     """A session's earlier stream under another id (say, from a failed
     install) would otherwise stand in the matrix beside the new one."""
@@ -40,10 +49,6 @@ def remove_stale(results: Path, session: str, keep: Path) -> None:
 def write_failed_environment(results: Path, environment: dict[str, Any]) -> Path:
     """A stream of one line for an environment that could not be built."""
     path = stream_path(results, environment["id"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name("." + path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        write_line(handle, "environment", environment)
-    os.replace(temporary, path)
+    write_atomically(path, format_line("environment", environment))
     remove_stale(results, environment["session"], path)
     return path

@@ -12,7 +12,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from exportmatrix.base import Outcome
 from exportmatrix.streams import read_progress, write_line
+
+# the suite, beside src/ in a checkout
+SUITE_DIR = Path(__file__).resolve().parents[3] / "suite"
 
 
 def describe_exit(returncode: int) -> str:
@@ -28,7 +32,7 @@ def record_death(partial: Path, running: dict[str, Any], returncode: int, cell_t
     """Append the outcome of the test a dead suite was running; return it."""
     elapsed = now - running["time"]
     timed_out = bool(cell_timeout) and elapsed >= cell_timeout - 1
-    outcome = "timeout" if timed_out else "crash"
+    outcome = Outcome.TIMEOUT.value if timed_out else Outcome.CRASH.value
     evidence: dict[str, Any] = {
         "phase": "the suite process died while running this cell",
         "exit": describe_exit(returncode),
@@ -52,23 +56,10 @@ def suite_command(
     resume: bool,
     previous: Path | None = None,
 ) -> list[str]:
-    command = [
-        str(python),
-        "-m",
-        "pytest",
-        str(suite_dir),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "--rootdir",
-        str(suite_dir),
-        "--exportmatrix-out",
-        str(partial),
-        "--exportmatrix-environment",
-        json.dumps(environment),
-        "--exportmatrix-cell-timeout",
-        str(cell_timeout),
-    ]
+    command = [str(python), "-m", "pytest", str(suite_dir), "-q", "-p", "no:cacheprovider"]
+    command += ["--rootdir", str(suite_dir), "--exportmatrix-out", str(partial)]
+    command += ["--exportmatrix-environment", json.dumps(environment)]
+    command += ["--exportmatrix-cell-timeout", str(cell_timeout)]
     if resume:
         command.append("--exportmatrix-resume")
     elif previous is not None and previous.exists():
@@ -77,10 +68,9 @@ def suite_command(
 
 
 def bytecode_cache_variables(venv: Path) -> dict[str, str]:
-    """Keep compiled bytecode inside the environment, even where
-    PYTHONDONTWRITEBYTECODE is set: importing torch and its compiler from
-    source costs 6-10 s a process, from bytecode 2-4 s; every rerun and
-    every resume after a crash imports them again."""
+    """The suite process's environment: compiled bytecode kept inside the
+    environment even where PYTHONDONTWRITEBYTECODE is set, since every rerun
+    and every resume after a crash imports torch and its compiler again."""
     variables = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     variables["PYTHONPYCACHEPREFIX"] = str(venv / "pycache")
     return variables
@@ -119,5 +109,5 @@ def run_suite(
         )
         resume = True
     if partial.exists():
-        os.replace(partial, final)
+        os.replace(partial, final)  # the suite streamed it whole; publish it in one rename
     return returncode

@@ -1,0 +1,38 @@
+"""What every step of the data flow shares, below all of them: the outcome
+vocabulary, the release ordering, atomic writes, and the matrix's own shape."""
+
+from exportmatrix.base.files import write_atomically, write_json_atomically
+from exportmatrix.base.matrix import (
+    SCHEMA,
+    CellKey,
+    Matrix,
+    behaviours,
+    cell_index,
+    cell_key,
+    distinct,
+    find_environment,
+    incomplete,
+)
+from exportmatrix.base.outcomes import NOT_OBSERVED, SYMBOLS, Outcome, label, symbol
+from exportmatrix.base.releases import newest_first, release_key
+
+__all__ = [
+    "NOT_OBSERVED",
+    "SCHEMA",
+    "SYMBOLS",
+    "CellKey",
+    "Matrix",
+    "Outcome",
+    "behaviours",
+    "cell_index",
+    "cell_key",
+    "distinct",
+    "find_environment",
+    "incomplete",
+    "label",
+    "newest_first",
+    "release_key",
+    "symbol",
+    "write_atomically",
+    "write_json_atomically",
+]

@@ -1,0 +1,56 @@
+"""The merged matrix as its readers see it: schema version, cells by key,
+behaviours, environments by name. Shared by merging and by the reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCHEMA = "exportmatrix/1"  # the const of schemas/matrix.schema.json (a test keeps them equal)
+
+Matrix = dict[str, Any]
+CellKey = tuple[str, str, str, str]  # (environment, behaviour, exporter, device)
+
+
+def cell_key(observation: dict[str, Any]) -> CellKey:
+    return (observation["environment"], observation["behaviour"], observation["exporter"], observation["device"])
+
+
+def cell_index(matrix: Matrix) -> dict[CellKey, dict[str, Any]]:
+    """(environment, behaviour, exporter, device) → observation."""
+    return {cell_key(o): o for o in matrix["observations"]}
+
+
+def distinct(matrix: Matrix, field: str) -> list[str]:
+    """The values a field of the observations takes, in first-seen order
+    (the capture paths, or the devices, of a matrix)."""
+    return list(dict.fromkeys(o[field] for o in matrix["observations"]))
+
+
+def behaviours(matrix: Matrix) -> list[dict[str, Any]]:
+    """Declared behaviours, then any that cells name without a declaration
+    (a stream cut short before its declarations)."""
+    declared = list(matrix["behaviours"])
+    known = {b["id"] for b in declared}
+    for observation in matrix["observations"]:
+        if observation["behaviour"] not in known:
+            known.add(observation["behaviour"])
+            undeclared = {"id": observation["behaviour"], "description": "(no declaration recorded)"}
+            declared.append({**undeclared, "tags": [], "seed_test": None})
+    return declared
+
+
+def find_environment(matrix: Matrix, name: str) -> str:
+    """An environment's id, by id, session or release; errors name the choices."""
+    for field in ("id", "session", "release"):
+        matches = [e["id"] for e in matrix["environments"] if e.get(field) == name]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise ValueError("%r names several environments: %s" % (name, ", ".join(matches)))
+    ids = [e["id"] for e in matrix["environments"]]
+    raise ValueError("no environment %r in the matrix (it has: %s)" % (name, ", ".join(ids)))
+
+
+def incomplete(matrix: Matrix) -> list[dict[str, Any]]:
+    """Environments whose status is not ok, with their reasons."""
+    return [e for e in matrix["environments"] if e["status"] != "ok"]

@@ -1,0 +1,25 @@
+"""The command line: `exportmatrix COMMAND` (see `exportmatrix --help`) and
+the `nox -s matrix` front; the only step that uses all the others."""
+
+from __future__ import annotations
+
+import sys
+
+from exportmatrix.cli.matrix import matrix_main, merge_and_report
+from exportmatrix.cli.parser import parser
+from exportmatrix.config import ConfigError
+
+__all__ = ["main", "matrix_main", "merge_and_report", "parser"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    try:
+        return int(arguments.run(arguments))
+    except (ConfigError, OSError, ValueError) as error:  # one line, no traceback
+        print("exportmatrix: %s" % error, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

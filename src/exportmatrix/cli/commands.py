@@ -1,0 +1,95 @@
+"""What each `exportmatrix` command does, given its parsed arguments; each
+returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from exportmatrix.base import find_environment
+from exportmatrix.cli.matrix import merge_and_report
+from exportmatrix.config import load, plan
+from exportmatrix.merge import cells_by_key, compare, differences, load_baseline, render_table, write_baseline
+from exportmatrix.reports import terminal, write_reports
+from exportmatrix.run import Locked, NoTorch, ResultsLock, run_installed
+
+
+def load_matrix(path: str | Path) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise ValueError("%s: not JSON (%s)" % (path, error)) from None
+
+
+def environments(arguments: argparse.Namespace) -> int:
+    planned = plan(load(arguments.config), arguments.releases or None, arguments.builds or None)
+    if arguments.json:
+        described = [{**e.describe(), "python": e.python, "install": e.install_steps()} for e in planned]
+        print(json.dumps(described, indent=1))
+        return 0
+    for environment in planned:
+        steps = " && ".join(" ".join(step) for step in environment.install_steps())
+        print("%-22s python %-5s %s" % (environment.session_name, environment.python, steps))
+    return 0
+
+
+def aggregate(arguments: argparse.Namespace) -> int:
+    return merge_and_report(Path(arguments.results), streams=Path(arguments.streams) if arguments.streams else None)
+
+
+def report(arguments: argparse.Namespace) -> int:
+    results = Path(arguments.results)
+    for path in write_reports(load_matrix(results / "matrix.json"), results):
+        print("exportmatrix: wrote %s" % path)
+    return 0
+
+
+def diff(arguments: argparse.Namespace) -> int:
+    if Path(arguments.a).is_file() and Path(arguments.b).is_file():
+        rows = differences(cells_by_key(load_matrix(arguments.a)), cells_by_key(load_matrix(arguments.b)))
+    else:
+        matrix = load_matrix(arguments.matrix)
+        a, b = find_environment(matrix, arguments.a), find_environment(matrix, arguments.b)
+        rows = differences(cells_by_key(matrix, a), cells_by_key(matrix, b))
+    print(json.dumps(rows, indent=1) if arguments.json else render_table(rows, arguments.a, arguments.b))
+    return 0
+
+
+def check(arguments: argparse.Namespace) -> int:
+    matrix = load_matrix(arguments.matrix)
+    baseline_path = Path(arguments.baseline)
+    if arguments.update:
+        write_baseline(baseline_path, matrix)
+        print("exportmatrix: wrote %s (%d cells)" % (baseline_path, len(matrix["observations"])))
+        return 0
+    drift = compare(load_baseline(baseline_path), matrix)
+    for cell, before, now in drift.moved:
+        print("moved: %s: %s → %s" % (cell, before, now))
+    print(
+        "exportmatrix: %d cells moved, %d new, %d in the baseline but not observed"
+        % (len(drift.moved), len(drift.new), len(drift.missing))
+    )
+    return 1 if drift.moved else 0
+
+
+def run(arguments: argparse.Namespace) -> int:
+    results = Path(arguments.results)
+    try:
+        with ResultsLock(results):
+            returncode, path = run_installed(
+                arguments.python, results, arguments.build, arguments.cell_timeout, arguments.fresh
+            )
+    except (NoTorch, Locked) as error:
+        print("exportmatrix: %s" % error, file=sys.stderr)
+        return 2
+    print("exportmatrix: wrote %s; merge it with `exportmatrix aggregate --results %s`" % (path, arguments.results))
+    return returncode
+
+
+def summary(arguments: argparse.Namespace) -> int:
+    print(terminal.render(load_matrix(arguments.matrix)))
+    return 0

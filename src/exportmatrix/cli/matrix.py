@@ -1,0 +1,107 @@
+"""`nox -s matrix` and `nox -s aggregate`: run the environments (or take the
+streams as they are), merge them into results/matrix.json, write the reports
+and print the summary."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from exportmatrix.base import incomplete, write_json_atomically
+from exportmatrix.config import ConfigError, Environment, MatrixConfig, default_matrix, plan
+from exportmatrix.merge import aggregate
+from exportmatrix.reports import terminal, write_reports
+from exportmatrix.run import Batch, Locked, ResultsLock, reused_cells, run_batch
+from exportmatrix.streams import envs_dir
+
+
+def merge_and_report(results: Path, sessions: set[str] | None = None, streams: Path | None = None) -> int:
+    """Write results/matrix.json (and its reports) from the named sessions'
+    streams (default: all) found under `streams` (default: results/envs),
+    print the summary; non-zero if anything could not be merged or an
+    environment did not complete."""
+    merged = aggregate(streams or envs_dir(results), sessions)
+    write_json_atomically(results / "matrix.json", merged.matrix)
+    written = write_reports(merged.matrix, results)
+    print(terminal.render(merged.matrix))
+    for error in merged.errors:
+        print("exportmatrix: could not merge %s" % error, file=sys.stderr)
+    print(
+        "\nexportmatrix: wrote %s (%d environments, %d cells)"
+        % (results / "matrix.json", len(merged.matrix["environments"]), len(merged.matrix["observations"]))
+    )
+    print("exportmatrix: wrote %s" % ", ".join(str(path) for path in written))
+    return 1 if merged.errors or incomplete(merged.matrix) else 0
+
+
+def matrix_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nox -s matrix --",
+        description="Run the environments of the default build (or the named releases and builds), "
+        "then merge their results into results/matrix.json and print a summary.",
+    )
+    parser.add_argument("releases", nargs="*", help="releases of matrix.toml to run (default: all)")
+    parser.add_argument(
+        "--build", dest="builds", action="append", help="a build to run (repeatable; default: the default build)"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 2, help="suites run at once (default: one per CPU)"
+    )
+    parser.add_argument(
+        "--install-jobs",
+        type=int,
+        default=1,
+        help="environments installed at once, overlapping the suites (default: 1; "
+        "raise it where downloads, not the disk, are the bottleneck)",
+    )
+    parser.add_argument("--fresh", action="store_true", help="ignore earlier results: rerun every cell")
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        help="seconds one cell may run (default: cell-timeout of matrix.toml)",
+    )
+    return parser
+
+
+def chosen_environments(config: MatrixConfig, arguments: argparse.Namespace) -> list[Environment]:
+    releases = arguments.releases or None
+    return plan(config, releases, arguments.builds) if arguments.builds else default_matrix(config, releases)
+
+
+def report_batch(batch: Batch, results: Path) -> None:
+    for run in batch.runs:
+        print("exportmatrix: %-20s %s" % (run.name, run.describe()))
+    _, whole_cells = reused_cells(results, batch.unchanged)
+    ran = [run.name for run in batch.runs]
+    reused, total = reused_cells(results, ran)
+    print(
+        "exportmatrix: reused %d environments whole (%d cells); in the %d that ran, %d of %d cells were reused"
+        % (len(batch.unchanged), whole_cells, len(ran), reused, total)
+    )
+
+
+def matrix_main(posargs: Sequence[str], config: MatrixConfig, results: Path, noxfile: Path) -> int:
+    arguments = matrix_parser().parse_args(list(posargs))
+    try:
+        environments = chosen_environments(config, arguments)
+    except ConfigError as error:
+        print("exportmatrix: %s" % error, file=sys.stderr)
+        return 2
+    if not environments:
+        print("exportmatrix: no build offers the releases asked for", file=sys.stderr)
+        return 2
+    if arguments.cell_timeout:
+        os.environ["EXPORTMATRIX_CELL_TIMEOUT"] = str(arguments.cell_timeout)  # read by the sessions
+    try:
+        with ResultsLock(results):
+            batch = run_batch(environments, results, noxfile, arguments.jobs, arguments.install_jobs, arguments.fresh)
+            merged = merge_and_report(results, {e.session_name for e in environments})
+            report_batch(batch, results)
+    except Locked as error:
+        print("exportmatrix: %s" % error, file=sys.stderr)
+        return 2
+    return 1 if merged or batch.failed else 0

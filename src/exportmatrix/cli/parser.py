@@ -1,0 +1,105 @@
+"""`exportmatrix --help`: one small function per command's options."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Callable
+
+from exportmatrix import __version__
+from exportmatrix.cli import commands
+
+AddParser = Callable[..., argparse.ArgumentParser]  # a subcommand's add_parser
+RESULTS_HELP = "the results folder (default: results)"
+
+
+def _environments(add: AddParser) -> None:
+    sub = add("environments", help="list the environments matrix.toml declares")
+    sub.add_argument("--config", default="matrix.toml", help="the matrix file (default: matrix.toml)")
+    sub.add_argument("--release", dest="releases", action="append", help="only this release (repeatable)")
+    sub.add_argument("--build", dest="builds", action="append", help="only this build (repeatable)")
+    sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sub.set_defaults(run=commands.environments)
+
+
+def _aggregate(add: AddParser) -> None:
+    sub = add("aggregate", help="merge results/envs/*.jsonl into results/matrix.json")
+    sub.add_argument("--results", default="results", help=RESULTS_HELP)
+    sub.add_argument(
+        "--from",
+        dest="streams",
+        default=None,
+        help="read the streams from this folder and its sub-folders (e.g. downloaded CI artifacts) "
+        "instead of RESULTS/envs",
+    )
+    sub.set_defaults(run=commands.aggregate)
+
+
+def _run(add: AddParser) -> None:
+    sub = add(
+        "run",
+        help="run the suite against a torch that is already installed for an interpreter",
+        description="Run the suite with PYTHON's own torch (no install) and write results/envs/<id>.jsonl, "
+        "which merges into any matrix.",
+    )
+    sub.add_argument("--python", required=True, help="the interpreter whose torch to observe")
+    sub.add_argument("--results", default="results", help=RESULTS_HELP)
+    sub.add_argument(
+        "--build",
+        default="installed",
+        help="what to call this build (default: installed); a name such as cu121 is checked "
+        "against the installed torch's local tag",
+    )
+    sub.add_argument("--cell-timeout", type=float, default=120, help="seconds one cell may run (default: 120)")
+    sub.add_argument("--fresh", action="store_true", help="rerun every cell, reuse nothing")
+    sub.set_defaults(run=commands.run)
+
+
+def _report(add: AddParser) -> None:
+    sub = add("report", help="render results/matrix.md and matrix.html from results/matrix.json")
+    sub.add_argument("--results", default="results", help=RESULTS_HELP)
+    sub.set_defaults(run=commands.report)
+
+
+def _diff(add: AddParser) -> None:
+    sub = add(
+        "diff",
+        help="cells whose outcome differs between two matrix files, or two environments of one matrix",
+        description="A and B are two matrix files, or two environments (id, session or release) of --matrix.",
+    )
+    sub.add_argument("a")
+    sub.add_argument("b")
+    sub.add_argument("--matrix", default="results/matrix.json", help="the matrix holding environments A and B")
+    sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sub.set_defaults(run=commands.diff)
+
+
+def _check(add: AddParser) -> None:
+    sub = add(
+        "check",
+        help="exit non-zero when a cell's outcome moved from the baseline (a CI gate)",
+        description="Compare MATRIX with BASELINE; list every cell whose outcome moved and exit 1 if any did.",
+    )
+    sub.add_argument("matrix", nargs="?", default="results/matrix.json")
+    sub.add_argument("--baseline", required=True, help="the baseline file, e.g. baseline.json")
+    sub.add_argument("--update", action="store_true", help="write MATRIX's outcomes as the new baseline")
+    sub.set_defaults(run=commands.check)
+
+
+def _summary(add: AddParser) -> None:
+    sub = add("summary", help="print the terminal summary of a matrix file")
+    sub.add_argument("matrix", nargs="?", default="results/matrix.json", help="default: results/matrix.json")
+    sub.set_defaults(run=commands.summary)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="exportmatrix",
+        description="Which torch.export mutation behaviours hold in which torch release and device build. "
+        "Environments are run by nox (`nox -s matrix`, `nox -s torch-2.4`); this command plans them, "
+        "merges their results and prints summaries.",
+    )
+    top.add_argument("--version", action="version", version="exportmatrix " + __version__)
+    commands_ = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in (_environments, _aggregate, _run, _report, _diff, _check, _summary):
+        command(commands_.add_parser)
+    return top

@@ -1,0 +1,68 @@
+"""results/matrix.md: GitHub-flavoured Markdown, fit for a CI job summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix
+from exportmatrix.reports.view import BuildSection, View, view
+
+SEED_FILE = "test/dynamo/test_export_mutations.py"
+
+
+def escape(text: Any) -> str:
+    """Safe inside a table cell: no pipes, newlines or HTML."""
+    value = " ".join(str(text).split())
+    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'")):
+        value = value.replace(raw, safe)
+    return value
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _heading(shown: View) -> list[str]:
+    matrix = shown.matrix
+    legend = ", ".join("%s %s" % (symbol, name) for name, symbol in SYMBOLS.items())
+    return [
+        "# exportmatrix: torch.export mutation behaviours by release",
+        "",
+        "%d environments, %d behaviours, %d cells. Legend: %s, %s not observed."
+        % (len(matrix["environments"]), len(shown.behaviours), len(matrix["observations"]), legend, NOT_OBSERVED),
+    ]
+
+
+def _section(shown: View, section: BuildSection) -> list[str]:
+    out: list[str] = []
+    releases = [escape(e["release"]) for e in section.environments]
+    for grid in section.grids:
+        rows = [["`%s`" % escape(row.behaviour["id"])] + [shown.symbol(i) for i in row.cells] for row in grid.rows]
+        out += ["", "## %s on %s (build %s)" % (escape(grid.exporter), escape(grid.device), escape(grid.build)), ""]
+        out += _table(["behaviour"] + releases, rows)
+    if section.upstream:
+        out += ["", "## Upstream seed tests, as written (build %s)" % escape(section.build), ""]
+        out += ["Whether each test of PyTorch's `%s` passes unchanged." % SEED_FILE, ""]
+        out += _table(["test"] + releases, [["`%s`" % escape(r.test)] + r.verdicts for r in section.upstream])
+    return out
+
+
+def _tail(shown: View) -> list[str]:
+    out = ["", "## What changed", ""]
+    out += ["- " + escape(change) for change in shown.changes] or ["No outcome changes between consecutive releases."]
+    if shown.incomplete:
+        out += ["", "## Environments that did not complete", ""]
+        out += [
+            "- `%s`: %s — %s" % (escape(e["id"]), escape(e["status"]), escape(e.get("reason", "")))
+            for e in shown.incomplete
+        ]
+    return out
+
+
+def render(matrix: Matrix) -> str:
+    shown = view(matrix)
+    out = _heading(shown)
+    for section in shown.sections:
+        out += _section(shown, section)
+    return "\n".join(out + _tail(shown)) + "\n"

@@ -1,0 +1,36 @@
+"""Running: install an environment, run the suite in it (resuming after a
+crash or timeout), overlap many environments' installs and suites, and hold
+one results folder for one run at a time."""
+
+from exportmatrix.run.batch import Batch, nox_command, reused_cells, run_batch
+from exportmatrix.run.incremental import environment_fingerprint, still_valid, suite_fingerprint
+from exportmatrix.run.install import InstallResult, install
+from exportmatrix.run.installed import NoTorch, run_installed
+from exportmatrix.run.lock import Locked, ResultsLock
+from exportmatrix.run.pipeline import INSTALL_ONLY, SessionRun, run_sessions
+from exportmatrix.run.session import NoxSession, run_environment
+from exportmatrix.run.suite_runner import SUITE_DIR, bytecode_cache_variables, run_suite
+
+__all__ = [
+    "INSTALL_ONLY",
+    "SUITE_DIR",
+    "Batch",
+    "InstallResult",
+    "Locked",
+    "NoTorch",
+    "NoxSession",
+    "ResultsLock",
+    "SessionRun",
+    "bytecode_cache_variables",
+    "environment_fingerprint",
+    "install",
+    "nox_command",
+    "reused_cells",
+    "run_batch",
+    "run_environment",
+    "run_installed",
+    "run_sessions",
+    "run_suite",
+    "still_valid",
+    "suite_fingerprint",
+]

@@ -1,0 +1,113 @@
+"""Run a set of environments as `nox -s matrix` does: each session in its own
+nox process (so one broken release cannot stop the rest), installs overlapping
+suites; environments whose results are still valid are not started, and
+those whose Python is missing are recorded as install-failed up front."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import Version
+
+from exportmatrix.config import Environment
+from exportmatrix.run.incremental import environment_fingerprint, still_valid
+from exportmatrix.run.pipeline import SessionRun, run_sessions
+from exportmatrix.run.session import installed_as_requested
+from exportmatrix.streams import stream_of, stream_summary, write_failed_environment
+
+
+@dataclass
+class Batch:
+    runs: list[SessionRun] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # sessions reused whole
+    missing: list[str] = field(default_factory=list)  # sessions whose Python is not on this machine
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.missing) or any(run.returncode for run in self.runs)
+
+
+def nox_command(noxfile: Path) -> list[str]:
+    return [sys.executable, "-m", "nox", "--noxfile", str(noxfile), "--session"]
+
+
+def recorded_venv(results: Path, session: str) -> Path | None:
+    """The virtualenv a session's last stream says it ran in."""
+    path = stream_of(results, session)
+    summary = stream_summary(path) if path else None
+    venv = summary.environment.get("venv") if summary else None
+    return Path(venv) if venv else None
+
+
+def missing_pythons(environments: list[Environment], results: Path) -> list[str]:
+    """Record environments whose Python is not on this machine as
+    install-failed (one line each, before anything is installed)."""
+    missing = []
+    for environment in environments:
+        if shutil.which("python" + environment.python) is None:
+            reason = "Python %s is not on this machine (no python%s on PATH)" % (environment.python, environment.python)
+            print("exportmatrix: %s: %s" % (environment.session_name, reason), file=sys.stderr, flush=True)
+            failed = {**environment.describe(), "id": environment.planned_id, "status": "install-failed"}
+            write_failed_environment(results, {**failed, "reason": reason})
+            missing.append(environment.session_name)
+    return missing
+
+
+def unchanged(environments: list[Environment], results: Path) -> list[str]:
+    """Sessions whose last complete run still stands (suite, install request and torch unchanged)."""
+    return [
+        e.session_name
+        for e in environments
+        if (path := stream_of(results, e.session_name)) and still_valid(path, environment_fingerprint(e))
+    ]
+
+
+def longest_first(environments: list[Environment]) -> list[Environment]:
+    """Newest releases first: they support more capture paths, so their
+    suites run longest; started first, they do not leave one CPU working
+    alone at the end while the other idles."""
+    return sorted(environments, key=lambda e: Version(e.release), reverse=True)
+
+
+def reused_cells(results: Path, names: list[str]) -> tuple[int, int]:
+    """(reused, total) cells of the named sessions' streams."""
+    reused = total = 0
+    for name in names:
+        path = stream_of(results, name)
+        summary = stream_summary(path) if path else None
+        if summary:
+            reused += (summary.end or {}).get("reused", 0)
+            total += summary.cells
+    return reused, total
+
+
+def run_batch(
+    environments: list[Environment],
+    results: Path,
+    noxfile: Path,
+    jobs: int,
+    install_jobs: int = 1,
+    fresh: bool = False,
+) -> Batch:
+    batch = Batch(missing=missing_pythons(environments, results))
+    if fresh:
+        os.environ["EXPORTMATRIX_FRESH"] = "1"  # inherited by the sessions
+    else:
+        batch.unchanged = unchanged(environments, results)
+    for name in batch.unchanged:
+        print("exportmatrix: %s: unchanged since its last complete run, reused" % name, flush=True)
+    not_to_run = set(batch.unchanged) | set(batch.missing)
+    to_run = [e for e in longest_first(environments) if e.session_name not in not_to_run]
+    by_name = {e.session_name: e for e in to_run}
+
+    def installed(name: str) -> bool:
+        venv = recorded_venv(results, name)
+        return venv is not None and installed_as_requested(venv, by_name[name])
+
+    names = [e.session_name for e in to_run]
+    batch.runs = run_sessions(names, nox_command(noxfile), results / "logs", jobs, install_jobs, installed=installed)
+    return batch
