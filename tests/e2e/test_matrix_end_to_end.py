@@ -198,7 +198,7 @@ def comparable(matrix, env_ids):
 def test_the_ci_fan_out_gives_the_same_matrix_as_one_machine(run, root, config, tmp_path):
     _, matrix, _ = run
     listed = nox(root, config, tmp_path / "unused", "--list", "--json", "--tags", "build-pypi")
-    sessions = [s["session"] for s in json.loads(listed.stdout)]
+    sessions = [s["name"] for s in json.loads(listed.stdout)]  # "session" is nox's <name>-<python>
     assert sessions == ["torch-2.4", "torch-2.10", "torch-2.99"]
     downloaded = tmp_path / "downloaded"
     for session in ("torch-2.4", "torch-2.10"):  # two jobs, each with its own results folder

@@ -1,7 +1,7 @@
 """What every step of the data flow shares, below all of them: the outcome
 vocabulary, the release ordering, atomic writes, and the matrix's own shape."""
 
-from exportmatrix.base.files import write_atomically, write_json_atomically
+from exportmatrix.base.files import publish, write_atomically, write_json_atomically
 from exportmatrix.base.matrix import (
     SCHEMA,
     CellKey,
@@ -14,7 +14,7 @@ from exportmatrix.base.matrix import (
     incomplete,
 )
 from exportmatrix.base.outcomes import NOT_OBSERVED, SYMBOLS, Outcome, label, symbol
-from exportmatrix.base.releases import newest_first, release_key
+from exportmatrix.base.releases import release_key
 
 __all__ = [
     "NOT_OBSERVED",
@@ -30,7 +30,7 @@ __all__ = [
     "find_environment",
     "incomplete",
     "label",
-    "newest_first",
+    "publish",
     "release_key",
     "symbol",
     "write_atomically",

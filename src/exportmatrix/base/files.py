@@ -18,10 +18,16 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(temporary, path)
+        publish(temporary, path)
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def publish(temporary: Path, path: Path) -> None:
+    """Put a file written elsewhere (a stream the suite wrote line by line)
+    in place in one rename."""
+    os.replace(temporary, path)
 
 
 def write_json_atomically(path: Path, document: Any) -> None:

@@ -16,6 +16,3 @@ def release_key(environment: dict[str, Any]) -> tuple:
         version = Version("0")
     return (version, environment.get("build", ""), environment.get("python") or "")
 
-
-def newest_first(releases: list[str]) -> list[str]:
-    return sorted(releases, key=Version, reverse=True)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from exportmatrix.base import write_atomically
+
 INSTALL_ONLY = "--only-install"  # a session's posarg: install the environment, run nothing
 
 
@@ -94,7 +96,7 @@ class _Pipeline:
         started = time.monotonic()
         if self.installed(name):
             self.progress.event(name, "already installed (log: %s)" % self.log_path(name), started=True)
-            self.log_path(name).write_text("")
+            write_atomically(self.log_path(name), "")
             returncode = 0
         else:
             self.progress.event(name, "installing (log: %s)" % self.log_path(name), started=True)

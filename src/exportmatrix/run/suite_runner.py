@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from exportmatrix.base import Outcome
+from exportmatrix.base import Outcome, publish
 from exportmatrix.streams import read_progress, write_line
 
 # the suite, beside src/ in a checkout
@@ -109,5 +109,5 @@ def run_suite(
         )
         resume = True
     if partial.exists():
-        os.replace(partial, final)  # the suite streamed it whole; publish it in one rename
+        publish(partial, final)
     return returncode
