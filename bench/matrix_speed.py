@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from exportmatrix.config import load, plan  # noqa: E402
 
-EDITED = ROOT / "suite" / "behaviours" / "buffers.py"
+EDITED = ROOT / "suite" / "exportmatrix_suite" / "behaviours" / "buffers.py"
 
 
 def descendants_rss_kib(pid: int) -> int:

@@ -2,9 +2,8 @@
 that: a behaviour can never silently stop exercising mutation."""
 
 import pytest
-from behaviours import BEHAVIOURS
-from classifier import MISSING, snapshot
-from values import same
+from exportmatrix_suite.behaviours import BEHAVIOURS
+from exportmatrix_suite.classify import MISSING, same, snapshot
 
 
 def _state(behaviour, instance):
@@ -22,8 +21,3 @@ def test_the_eager_run_performs_the_mutation_it_names(behaviour):
     after = _state(behaviour, instance)
     changed = {key for key in list(before) + list(after) if not same(before.get(key, MISSING), after.get(key, MISSING))}
     assert changed == set(behaviour.mutates)
-
-
-def test_behaviour_ids_are_unique_and_declared_once():
-    ids = [b.id for b in BEHAVIOURS]
-    assert len(ids) == len(set(ids)) >= 30

@@ -152,7 +152,7 @@ def test_upstream_verdicts_agree_with_running_the_seed_file_as_written(run, root
                     "-q",
                     "seed_export_mutations.MutationExportTests." + test,
                 ],
-                cwd=root / "suite" / "upstream",
+                cwd=root / "suite" / "exportmatrix_suite" / "upstream",
                 capture_output=True,
                 text=True,
             )

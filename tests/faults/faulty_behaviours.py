@@ -5,7 +5,7 @@ import ctypes
 import time
 
 import torch
-from behaviours.registry import behaviour
+from exportmatrix_suite import behaviour
 
 
 @behaviour(

@@ -6,8 +6,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from exportmatrix.run import bytecode_cache_variables, run_suite
 from exportmatrix.streams import read_stream
-from exportmatrix.suite_runner import bytecode_cache_variables, run_suite
 
 SUITE = Path(__file__).resolve().parents[2] / "suite"
 FAULTY = Path(__file__).resolve().parent / "faulty_behaviours.py"

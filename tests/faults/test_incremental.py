@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from exportmatrix.run import bytecode_cache_variables, run_suite
 from exportmatrix.streams import read_stream
-from exportmatrix.suite_runner import bytecode_cache_variables, run_suite
 
 SUITE = Path(__file__).resolve().parents[2] / "suite"
 ENVIRONMENT = {"id": "incremental", "session": "incremental", "release": "2.4", "build": "pypi"}
@@ -24,7 +24,7 @@ BEHAVIOURS = """
 import ctypes
 
 import torch
-from behaviours.registry import behaviour
+from exportmatrix_suite import behaviour
 
 
 @behaviour(id="inc.scale", description="scales a buffer in place", tags=("test",),
@@ -138,10 +138,10 @@ def test_reruns_reuse_exactly_the_cells_whose_key_is_unchanged(suite):
     assert edited["reused"] == 2 and edited["cells"] == first["cells"]
 
     suite.edit(
-        suite.dir / "values.py",
+        suite.dir / "exportmatrix_suite" / "classify.py",
         '"""',
         '"""Shared code, edited. ',
-    )  # the suite's shared code
+    )  # the suite's shared code (the classification rule's docstring)
     shared = suite.run("inc.scale or inc.plain")
     assert shared["reused"] == 0 and shared["cells"] == first["cells"]
 

@@ -1,8 +1,11 @@
-"""Tests of the suite's torch-free parts (classifier, values, errors): the
-suite folder is put on the path the way its own conftest does inside an
-environment."""
+"""Tests of the suite's torch-free parts (the classification rule, the
+declarations, the line format, reproducers): the suite folder is put on the
+path so that `import exportmatrix_suite` works, as pytest's rootdir conftest
+does inside an environment."""
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "suite"))
+SUITE = Path(__file__).resolve().parents[2] / "suite"
+if str(SUITE) not in sys.path:
+    sys.path.insert(0, str(SUITE))

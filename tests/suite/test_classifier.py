@@ -1,9 +1,10 @@
 """The classifier's rules, proven with stand-ins (no torch needed)."""
 
 import pytest
-from classifier import BehaviourBroken, observe
+from exportmatrix_suite.classify import BehaviourBroken, observe
 from standins import (
     AppendsToInput,
+    Artifact,
     BumpsGlobal,
     Counter,
     Pure,
@@ -128,3 +129,56 @@ def test_a_broken_behaviour_is_an_error_not_an_observation():
 
     with pytest.raises(BehaviourBroken):
         observe(StandInBehaviour("broken", Broken, lambda: (1,)), StandInExporter("faithful", faithful), "cpu")
+
+
+def test_a_difference_deep_inside_a_large_tensor_diverges_and_says_where():
+    from test_values import FakeTensor
+
+    class HoldsATensor:
+        def __init__(self):
+            self.table = FakeTensor([1.0] * 10_000)
+
+        def __call__(self, x):
+            return x
+
+    def corrupts_one_element(module, args):
+        def call(*call_args):
+            module.table.values[4_999] = 2.0
+            return module(*call_args)
+
+        return Artifact(call, module)
+
+    behaviour = StandInBehaviour("attr.table", HoldsATensor, lambda: (1.0,))
+    observation = observe(behaviour, StandInExporter("corrupts", corrupts_one_element), "cpu")
+    assert observation["outcome"] == "diverges"
+    (first, *_) = observation["evidence"]["differences"]
+    assert first["what"] == "attribute table" and first["after_call"] == 1
+    assert first["where"] == "element 4999: eager 1.0, exported 2.0"
+
+
+class Config:
+    def __init__(self):
+        self.steps = 0
+
+
+class Stepper:
+    def __init__(self):
+        self.config = Config()
+
+    def __call__(self, x):
+        self.config.steps += 1
+        return x
+
+
+def test_an_object_attribute_whose_state_differs_diverges():
+    behaviour = StandInBehaviour("attr.object", Stepper, lambda: (1.0,))
+    assert observe(behaviour, StandInExporter("faithful", faithful), "cpu")["outcome"] == "holds"
+    observation = observe(behaviour, StandInExporter("lossy", loses_side_effect), "cpu")
+    assert observation["outcome"] == "diverges"
+    assert {
+        "what": "attribute config",
+        "after_call": 1,
+        "eager": "<test_classifier.Config steps=1>",
+        "exported": "<test_classifier.Config steps=0>",
+        "where": ".steps: eager 1, exported 0",
+    } in observation["evidence"]["differences"]

@@ -3,7 +3,7 @@ containers, attributes created or deleted, nested submodules."""
 
 import torch
 
-from behaviours.registry import behaviour
+from exportmatrix_suite import behaviour
 
 
 def _x() -> tuple:

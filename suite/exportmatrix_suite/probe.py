@@ -7,6 +7,13 @@ import sys
 from typing import Any, Dict, List
 
 
+def torch_version() -> str:
+    """torch.__version__ as text, local tag included ("2.4.1+cu121")."""
+    import torch
+
+    return str(torch.__version__)
+
+
 def python_version() -> str:
     return "%d.%d.%d" % sys.version_info[:3]
 
@@ -26,10 +33,10 @@ def probe() -> Dict[str, Any]:
     gpu_names = []
     if "cuda" in devices():
         gpu_names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    version = torch.__version__
+    version = torch_version()
     return {
-        "torch": str(version),
-        "local_tag": str(version).partition("+")[2] or None,
+        "torch": version,
+        "local_tag": version.partition("+")[2] or None,
         "cuda": getattr(torch.version, "cuda", None),
         "hip": getattr(torch.version, "hip", None),
         "python": python_version(),

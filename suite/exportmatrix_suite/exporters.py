@@ -19,10 +19,13 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 import torch._dynamo  # not imported by `import torch` in 2.0
 
+from exportmatrix_suite.probe import torch_version
 
-def torch_version() -> Tuple[int, int]:
-    match = re.match(r"(\d+)\.(\d+)", torch.__version__)
-    assert match, torch.__version__
+
+def release() -> Tuple[int, int]:
+    """The installed release as (major, minor)."""
+    match = re.match(r"(\d+)\.(\d+)", torch_version())
+    assert match, torch_version()
     return int(match.group(1)), int(match.group(2))
 
 
@@ -37,8 +40,9 @@ def signature_mutations(program: Any) -> Dict[str, Any]:
 
 
 class Artifact:
-    """What capture produced: how to call it, what the user holds, and the
-    mutations its graph signature declares (None where it has none)."""
+    """What capture produced (a classify.Artifact): how to call it, what the
+    user holds, and the mutations its graph signature declares (None where it
+    has none)."""
 
     def __init__(self, artifact: Any, program: Any = None):
         self.call = artifact
@@ -63,6 +67,9 @@ def _export_parameters() -> List[str]:
 
 
 class Exporter:
+    """One capture entry point (a classify.Exporter): the code in snippet(),
+    run by capture() and quoted by the cell's reproducer."""
+
     name = ""
     lazy = False  # capture happens at the first call (torch.compile)
 
@@ -91,7 +98,7 @@ class DynamoExport(Exporter):
     name = "dynamo_export"
 
     def snippet(self) -> str:
-        if torch_version() < (2, 1):
+        if release() < (2, 1):
             return "artifact, guards = torch._dynamo.export(mod, *args)"
         return "artifact, guards = torch._dynamo.export(mod)(*args)"
 
@@ -133,7 +140,6 @@ class ExportThen(Exporter):
         "export_retrace": "program = torch.export.export(torch.export.export(mod, args).module(), args)\n"
         "artifact = program.module()",
     }
-    NEEDS = {"export_decomposed": "run_decompositions", "export_saveload": "save", "export_retrace": "export"}
 
     def __init__(self, name: str):
         self.name = name

@@ -3,7 +3,7 @@ a KV-cache written the way attention code writes it."""
 
 import torch
 
-from behaviours.registry import behaviour
+from exportmatrix_suite import behaviour
 
 
 @behaviour(

@@ -1,6 +1,13 @@
 """A minimal standalone reproducer for one cell: the behaviour's own code
 (taken from its declaration, decorator removed), the exact capture code the
-suite ran for this release, and a short check that prints `OUTCOME: ...`."""
+suite ran for this release, and the verdict of the suite's own classification
+rule: classify.py's text, carried verbatim, whose observe() the reproducer
+calls on its build() and capture() and which prints `OUTCOME: <outcome>`.
+
+classify.py is carried as a string and run as a module of its own, so that
+its names (CALLS, same, observe, ...) and those of the behaviour's code
+(a global CALLS, say) cannot overwrite each other.
+"""
 
 from __future__ import annotations
 
@@ -12,44 +19,131 @@ import textwrap
 from functools import lru_cache
 from typing import Any, Dict, List, Set
 
-CHECKER = open(os.path.join(os.path.dirname(__file__), "reproducer_checker.py"), encoding="utf-8").read()
+CLASSIFY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classify.py")
+QUOTE = "\'\'\'"
 
 TEMPLATE = '''"""exportmatrix reproducer: {id} under {exporter} on {device}.
 
 {description}
 Observed with torch {torch} on Python {python}: {outcome}
 Run it with that torch installed: python {file_name}
+It prints OUTCOME: <outcome> as judged by exportmatrix's own rule (its
+classify.py, carried verbatim below), then the evidence.
 """
 import io
+import sys
+import types
 
 import torch
 import torch._dynamo
-{import_export}
+
+try:
+    import torch.export  # noqa: F401  (the suite imports it before every capture, where it exists)
+except ImportError:
+    pass
+
 DEVICE = "{device}"
-LAZY = {lazy}  # torch.compile captures at the first call
+
+
+# -- the behaviour, as declared -------------------------------------------------
 
 {support}
 
 make_inputs = {inputs}
 reset = {reset}
 extra_state = {extra_state}
+WARMUP_CALLS = {warmup_calls}  # eager calls on the module before it is captured
+
+
+def to_device(value):
+    if isinstance(value, torch.Tensor):
+        return value.to(DEVICE)
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_device(item) for item in value)
+    if isinstance(value, dict):
+        return {{key: to_device(item) for key, item in value.items()}}
+    return value
 
 
 def build():
+    """A fresh module and its inputs, seeded as the suite seeds them."""
     torch.manual_seed(0)
     mod = {module_class}().to(DEVICE)
-    args = to_device(make_inputs())
-    for _ in range({warmup_calls}):
-        mod(*args)
+    args = tuple(to_device(arg) for arg in make_inputs())
     return mod, args
 
 
+# -- the capture, exactly as the suite ran it in this release --------------------
+
+
 def capture(mod, args):
+    torch._dynamo.reset()  # no cache or recompile count carried over
 {snippet}
     return artifact
 
 
-{checker}'''
+# -- the classification rule: exportmatrix_suite/classify.py, verbatim ------------
+
+CLASSIFY = r{quote}
+{classify}{quote}
+
+
+# -- the verdict -------------------------------------------------------------------
+
+
+class Behaviour:
+    """build() as classify.Behaviour."""
+
+    id = {id!r}
+    warmup_calls = WARMUP_CALLS
+
+    def instantiate(self, device):
+        mod, args = build()
+        return types.SimpleNamespace(module=mod, args=args)
+
+    def reset(self):
+        reset()
+
+    def extra_state(self, module):
+        return extra_state(module)
+
+
+class Exporter:
+    """capture() as classify.Exporter."""
+
+    name = {exporter!r}
+    lazy = {lazy}  # torch.compile captures at the first call
+    detail = "capture() above"
+
+    def unavailable_reason(self):
+        return None
+
+    def capture(self, module, args):
+        artifact = capture(module, args)
+        return types.SimpleNamespace(call=artifact, user_view=artifact, signature_mutations=None)
+
+
+def main():
+    classify = types.ModuleType("exportmatrix_classify")
+    sys.modules[classify.__name__] = classify
+    exec(compile(CLASSIFY, "exportmatrix_suite/classify.py", "exec"), classify.__dict__)
+    cell = classify.observe(Behaviour(), Exporter(), DEVICE)
+    print("OUTCOME: %s" % cell["outcome"])
+    evidence = cell["evidence"]
+    if "error" in evidence:
+        error = evidence["error"]
+        print("  %s raised %s: %s" % (evidence["phase"], error["type"], error["message"]))
+    for found in evidence.get("differences", []):
+        after = " after call %d" % found["after_call"] if "after_call" in found else ""
+        print("  %s%s: eager %s, exported %s" % (found["what"], after, found["eager"], found["exported"]))
+        if found.get("where"):
+            print("    differs at %s" % found["where"])
+    for warning in evidence.get("warnings", []):
+        print("  warning during capture: %s" % warning)
+
+
+main()
+'''
 
 
 @lru_cache(maxsize=None)
@@ -115,6 +209,15 @@ def _type_params(node: ast.ClassDef) -> list:
     return [node.type_params] if sys.version_info >= (3, 12) else []
 
 
+@lru_cache(maxsize=None)
+def classify_source() -> str:
+    """classify.py's text, as the reproducer carries it (between raw triple quotes)."""
+    with open(CLASSIFY_PATH, encoding="utf-8") as handle:
+        text = handle.read()
+    assert QUOTE not in text and not text.endswith("\\"), "classify.py must fit between r\'\'\' and \'\'\'"
+    return text
+
+
 def render(behaviour: Any, exporter: Any, device: str, observed: str, torch_version: str) -> str:
     source = behaviour_source(behaviour)
     return TEMPLATE.format(
@@ -130,7 +233,7 @@ def render(behaviour: Any, exporter: Any, device: str, observed: str, torch_vers
         module_class=behaviour.module_class.__name__,
         warmup_calls=behaviour.warmup_calls,
         snippet=textwrap.indent(exporter.snippet(), "    "),
-        checker=CHECKER,
-        import_export="import torch.export\n" if "torch.export" in exporter.snippet() else "",
+        classify=classify_source(),
+        quote=QUOTE,
         **source,
     )

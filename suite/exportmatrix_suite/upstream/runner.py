@@ -7,7 +7,7 @@ import os
 import unittest
 from typing import Dict, List
 
-from errors import normalise_message
+from exportmatrix_suite.classify import normalise_message
 
 SEED_FILE = os.path.join(os.path.dirname(__file__), "seed_export_mutations.py")
 SEED_TESTS = [

@@ -2,7 +2,7 @@
 
 import torch
 
-from behaviours.registry import behaviour
+from exportmatrix_suite import behaviour
 
 
 def _x() -> tuple:

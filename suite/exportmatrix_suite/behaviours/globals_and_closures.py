@@ -3,7 +3,7 @@ a class attribute. Each is reset before a run and read back as a side effect."""
 
 import torch
 
-from behaviours.registry import behaviour
+from exportmatrix_suite import behaviour
 
 TOTALS = torch.zeros(3)
 CALLS = 0

@@ -1,0 +1,17 @@
+"""The catalogue: every behaviour of the suite. Import a case module here to add its cases."""
+
+from exportmatrix_suite.behaviours import (  # noqa: F401  (importing a module registers its behaviours)
+    buffers,
+    control_flow,
+    globals_and_closures,
+    inputs,
+    library_modules,
+    module_attributes,
+    parameters,
+    plain_attributes,
+)
+from exportmatrix_suite.declare import REGISTRY
+
+BEHAVIOURS = REGISTRY  # the same list: behaviours loaded later (--exportmatrix-behaviours) join it
+
+__all__ = ["BEHAVIOURS"]

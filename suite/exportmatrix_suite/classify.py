@@ -1,0 +1,581 @@
+"""The rule that classifies a cell: run a behaviour eagerly and through an
+exporter, then say whether the artifact holds.
+
+This one module is the whole rule. The suite calls observe() for every cell,
+and every reproducer carries this file's text verbatim and calls the same
+observe(), so a reproducer's verdict and the matrix's cannot drift apart. It
+imports the standard library only, never torch: tensors are recognised by
+duck typing, and stand-ins of plain Python prove the rule without a release.
+
+The rule, in the order observe() applies it:
+
+1. An exporter that does not exist in this release is `unsupported`.
+2. Eager: a fresh instance runs its warm-up calls, then two successive calls;
+   after each, its output and every observable value are frozen.
+3. Capture: another fresh instance runs the same warm-up calls and is captured;
+   capture raising is `export-error`.
+4. Two successive calls of the artifact, on the same objects capture was given
+   (so what capture itself changed counts). A call raising is `run-error`,
+   except the first call of a lazy exporter (torch.compile captures there),
+   which is `export-error`. After call k the output and the observable state
+   are compared with eager's after call k: any difference is `diverges`,
+   none is `holds`.
+
+Observable state, by the names of the module the user exported: every
+buffer, parameter (with its requires_grad) and public instance attribute of
+the module and its submodules, each looked up first on the artifact's
+`user_view` (where the exporter hands back something carrying the module's
+names) and then on the module; every input as the caller holds it; and the
+behaviour's extra state (globals, closures, class attributes).
+
+Comparison is exact: see freeze() for what a value becomes and difference()
+for when two frozen values are the same. Every element counts; nothing is
+sampled or truncated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
+
+# -- the outcomes this rule produces (the host adds crash and timeout) -------
+
+HOLDS = "holds"
+DIVERGES = "diverges"
+EXPORT_ERROR = "export-error"
+RUN_ERROR = "run-error"
+UNSUPPORTED = "unsupported"
+OUTCOMES = (HOLDS, DIVERGES, EXPORT_ERROR, RUN_ERROR, UNSUPPORTED)
+
+CALLS = 2  # successive calls of the artifact: a value baked in at capture shows on the second
+MAX_DIFFERENCES = 10
+MAX_WARNINGS = 10
+
+# -- the tolerance: the one stated rule for numbers ---------------------------
+# Floats (and each part of a complex) are the same when math.isclose with these
+# tolerances (those of torch.testing for float32: a captured graph may differ
+# from eager in the last bits after decompositions), or both NaN. Ints and
+# bools are the same only when equal.
+REL_TOL = 1.3e-6
+ABS_TOL = 1e-5
+
+# Nesting deeper than this freezes by class and normalised repr (see freeze).
+MAX_DEPTH = 12
+
+# The kinds of state snapshot() finds on a module, and the kinds a behaviour's
+# extra_state() may add; a state name is "<kind> <name>", e.g. "buffer buf",
+# "input 0", "global TOTALS".
+MODULE_STATE_KINDS = ("buffer", "parameter", "attribute")
+INPUT_KIND = "input"
+EXTRA_STATE_KINDS = ("global", "closure", "class attribute")
+STATE_KINDS = MODULE_STATE_KINDS + (INPUT_KIND,) + EXTRA_STATE_KINDS
+
+MISSING = ("missing",)
+
+
+# -- the contracts: what observe() needs of a behaviour and an exporter -------
+
+
+class Instance(Protocol):
+    """A fresh module and the arguments it is called with."""
+
+    module: Any
+    args: tuple
+
+
+class Behaviour(Protocol):
+    """One mutation pattern."""
+
+    id: str
+    warmup_calls: int  # eager calls on the module before it is captured
+
+    def instantiate(self, device: str) -> Instance:
+        """A fresh module and inputs, identical every time."""
+
+    def reset(self) -> None:
+        """Reset the state outside the module (globals, class attributes)."""
+
+    def extra_state(self, module: Any) -> Dict[str, Any]:
+        """State outside the module, by name ("global TOTALS": value)."""
+
+
+class Artifact(Protocol):
+    """What capture produced."""
+
+    call: Callable[..., Any]  # how the user calls it
+    user_view: Any  # what the user holds in place of the module (None: nothing)
+    signature_mutations: Optional[Dict[str, Any]]  # torch.export's mutation entries, where there are some
+
+
+class Exporter(Protocol):
+    """One capture entry point."""
+
+    name: str
+    lazy: bool  # capture happens at the first call (torch.compile)
+    detail: str  # the capture code, for the evidence
+
+    def unavailable_reason(self) -> Optional[str]:
+        """Why this exporter does not exist in this release, or None."""
+
+    def capture(self, module: Any, args: tuple) -> Artifact:
+        """Capture `module` called with `args`."""
+
+
+class BehaviourBroken(Exception):
+    """The eager run itself failed: a bug in the behaviour, not an observation."""
+
+
+# -- messages: the same failure reads the same everywhere ---------------------
+
+MAX_MESSAGE = 300
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+_PATTERNS = [
+    (_ADDRESS, "0x…"),
+    (re.compile(r"\.py:\d+"), ".py:N"),
+    (re.compile(r"(/tmp|/var/folders|/private/var)/[^\s'\":,)]+"), "<tmp>"),
+    (re.compile(r"File \"[^\"]+\""), 'File "<file>"'),
+    (re.compile(r"\bline \d+"), "line N"),
+    # control characters and bidirectional overrides would garble a report
+    (re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]"), ""),
+]
+
+
+def first_line(message: str) -> str:
+    for line in str(message).splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def normalise_message(message: str) -> str:
+    """The first non-blank line, without addresses, temp paths or line numbers."""
+    text = first_line(message)
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def describe_error(error: BaseException) -> Dict[str, str]:
+    kind = type(error)
+    return {"type": kind.__name__, "module": kind.__module__, "message": normalise_message(str(error))}
+
+
+# -- freezing: a plain, comparable copy that later mutation cannot change -----
+
+
+def _is_tensor(value: Any) -> bool:
+    return all(hasattr(value, name) for name in ("detach", "dtype", "shape", "tolist"))
+
+
+def _tensor_values(tensor: Any) -> Any:
+    """Every element as a plain number, in flat order; or why there are none:
+    a fake, meta or symbolic tensor left behind by a capture has no data."""
+    try:
+        data = tensor.detach().cpu()
+        values = data.reshape(-1).tolist() if data.numel() else []
+    except Exception as error:
+        return "<no data: %s %s>" % (type(tensor).__name__, type(error).__name__)
+    for item in values:
+        if type(item) not in (int, float, bool, complex):
+            return "<no data: %s holds %s>" % (type(tensor).__name__, type(item).__name__)
+    return values
+
+
+def _qualified_name(kind: type) -> str:
+    return "%s.%s" % (kind.__module__, kind.__qualname__)
+
+
+def _instance_attributes(value: Any) -> Dict[str, Any]:
+    """An object's own state: its __dict__ and its filled __slots__."""
+    found: Dict[str, Any] = {}
+    try:
+        found.update(vars(value))
+    except TypeError:
+        pass
+    for kind in type(value).__mro__:
+        slots = kind.__dict__.get("__slots__", ())
+        for name in [slots] if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__") and hasattr(value, name):
+                found.setdefault(name, getattr(value, name))
+    return found
+
+
+def _normalised_repr(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception as error:
+        return "<repr raised %s>" % type(error).__name__
+    return _ADDRESS.sub("0x…", text)
+
+
+def freeze(value: Any) -> Any:
+    """A plain, comparable copy of `value`:
+
+    - None, bool, int, float, complex, str, bytes: themselves;
+    - a tensor (anything with detach, dtype, shape, tolist):
+      ("tensor", dtype, shape, device, every element in flat order), or the
+      reason in place of the elements when the data cannot be read;
+    - a list or tuple (subclasses included): (type name, frozen items);
+      a dict: ("dict", (repr(key), frozen value) in order);
+      a set: (type name, frozen items sorted by their repr);
+    - any other object with instance attributes (its __dict__ and filled
+      __slots__): ("object", qualified class name, "attributes",
+      (name, frozen value) sorted by name);
+    - any other object without: ("object", qualified class name, "repr",
+      its repr with addresses 0x… normalised).
+
+    An object met again inside itself freezes as ("cycle", how many levels
+    up); a value nested deeper than MAX_DEPTH as ("object", qualified class
+    name, "repr", normalised repr).
+    """
+    return _freeze(value, [])
+
+
+def _freeze(value: Any, path: List[int]) -> Any:
+    if _is_tensor(value):
+        device = str(getattr(value, "device", ""))
+        return ("tensor", str(value.dtype), tuple(value.shape), device, _tensor_values(value))
+    if isinstance(value, (bool, int, float, complex, str, bytes, type(None))):
+        return value
+    if id(value) in path:
+        return ("cycle", len(path) - path.index(id(value)))
+    if len(path) >= MAX_DEPTH:
+        return ("object", _qualified_name(type(value)), "repr", _normalised_repr(value))
+    inner = path + [id(value)]
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_freeze(item, inner) for item in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((repr(key), _freeze(item, inner)) for key, item in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return (type(value).__name__, tuple(sorted((_freeze(item, inner) for item in value), key=repr)))
+    attributes = _instance_attributes(value)
+    if attributes:
+        frozen = tuple((name, _freeze(attributes[name], inner)) for name in sorted(attributes))
+        return ("object", _qualified_name(type(value)), "attributes", frozen)
+    return ("object", _qualified_name(type(value)), "repr", _normalised_repr(value))
+
+
+# -- comparing: when two frozen values are the same, and where they differ ----
+
+
+def _same_float(a: float, b: float) -> bool:
+    if math.isnan(a) and math.isnan(b):
+        return True
+    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    if isinstance(a, complex) or isinstance(b, complex):
+        a, b = complex(a), complex(b)
+        return _same_float(a.real, b.real) and _same_float(a.imag, b.imag)
+    if isinstance(a, float) or isinstance(b, float):
+        return _same_float(a, b)
+    return bool(a == b)
+
+
+def _is_tagged(value: Any, tag: str) -> bool:
+    return isinstance(value, tuple) and len(value) > 0 and value[0] == tag
+
+
+def _short(value: Any) -> str:
+    return describe(value, limit=60)
+
+
+def _whole(path: str, a: Any, b: Any) -> str:
+    """Two values that differ as wholes: where, inside the compared value."""
+    return "%s: eager %s, exported %s" % (path, _short(a), _short(b)) if path else ""
+
+
+def _at(path: str, text: str) -> str:
+    return "%s: %s" % (path, text) if path else text
+
+
+def _tensor_difference(a: tuple, b: tuple, path: str) -> Optional[str]:
+    """Dtype and shape exactly, then every element by the number rule (the
+    device is where the cell ran, not a difference)."""
+    if a[1] != b[1]:
+        return _at(path, "dtype: eager %s, exported %s" % (a[1], b[1]))
+    if a[2] != b[2]:
+        return _at(path, "shape: eager %s, exported %s" % (list(a[2]), list(b[2])))
+    if isinstance(a[4], str) or isinstance(b[4], str):
+        return None if a[4] == b[4] else _at(path, "data: eager %s, exported %s" % (_data(a[4]), _data(b[4])))
+    if len(a[4]) != len(b[4]):
+        return _at(path, "element count: eager %d, exported %d" % (len(a[4]), len(b[4])))
+    for index, (x, y) in enumerate(zip(a[4], b[4])):
+        if type(x) is not type(y) or not _same_number(x, y):
+            return _at(path, "element %d: eager %r, exported %r" % (index, x, y))
+    return None
+
+
+def _data(values: Any) -> str:
+    return values if isinstance(values, str) else "%d elements" % len(values)
+
+
+def _parameter_difference(a: tuple, b: tuple, path: str) -> Optional[str]:
+    found = _difference(a[1], b[1], path)
+    if found is None and a[2] != b[2]:
+        return _at(path, "requires_grad: eager %s, exported %s" % (a[2], b[2]))
+    return found
+
+
+def _object_difference(a: tuple, b: tuple, path: str) -> Optional[str]:
+    """Objects: of one class, compared by attributes (or by normalised repr)."""
+    if a[1] != b[1]:
+        return _at(path, "class: eager %s, exported %s" % (a[1], b[1]))
+    if a[2] != b[2] or a[2] == "repr":
+        return None if a[2:] == b[2:] else _whole(path, a, b)
+    names_a, names_b = [name for name, _ in a[3]], [name for name, _ in b[3]]
+    if names_a != names_b:
+        return _at(path, "attributes: eager %s, exported %s" % (names_a, names_b))
+    return _first_difference((path + "." + name, x, y) for (name, x), (_, y) in zip(a[3], b[3]))
+
+
+def _dict_difference(a: tuple, b: tuple, path: str) -> Optional[str]:
+    keys_a, keys_b = [key for key, _ in a[1]], [key for key, _ in b[1]]
+    if keys_a != keys_b:
+        return _at(path, "keys: eager [%s], exported [%s]" % (", ".join(keys_a), ", ".join(keys_b)))
+    return _first_difference(("%s[%s]" % (path, key), x, y) for (key, x), (_, y) in zip(a[1], b[1]))
+
+
+def _sequence_difference(a: tuple, b: tuple, path: str) -> Optional[str]:
+    if len(a[1]) != len(b[1]):
+        return _at(path, "length: eager %d, exported %d" % (len(a[1]), len(b[1])))
+    return _first_difference(("%s[%d]" % (path, index), x, y) for index, (x, y) in enumerate(zip(a[1], b[1])))
+
+
+def _first_difference(pairs: Any) -> Optional[str]:
+    for path, x, y in pairs:
+        found = _difference(x, y, path)
+        if found is not None:
+            return found
+    return None
+
+
+_TAGGED = {
+    "tensor": _tensor_difference,
+    "parameter": _parameter_difference,
+    "object": _object_difference,
+    "dict": _dict_difference,
+}
+
+
+def _difference(a: Any, b: Any, path: str) -> Optional[str]:
+    if isinstance(a, tuple) and isinstance(b, tuple) and a and b:  # frozen forms: (tag, ...)
+        if a[0] != b[0] or len(a) != len(b):
+            return _whole(path, a, b)
+        if a[0] in _TAGGED:
+            return _TAGGED[a[0]](a, b, path)
+        if len(a) == 2 and isinstance(a[1], tuple):  # a sequence or set: (type name, items)
+            return _sequence_difference(a, b, path)
+        return None if a == b else _whole(path, a, b)  # ("missing",), ("cycle", levels up)
+    if isinstance(a, (int, float, complex)) and isinstance(b, (int, float, complex)):
+        same = type(a) is type(b) and _same_number(a, b)
+    else:
+        same = type(a) is type(b) and a == b
+    return None if same else _whole(path, a, b)
+
+
+def difference(a: Any, b: Any) -> Optional[str]:
+    """None when two frozen values are the same; otherwise where they first
+    differ: "element 4999: eager 1.0, exported 2.0" (a tensor's flat index),
+    "[2]['k']: eager 1, exported 2" (a path into containers), ".n: eager 1,
+    exported 2" (an object's attribute), "dtype: ...", "length: ..."; or ""
+    when they are two plain values that differ as wholes.
+
+    The same means: of one type (1 and 1.0 differ, a list and a tuple
+    differ); tensors of one dtype and shape whose every element agrees by the
+    number rule (see REL_TOL), or which both have no data for the same reason;
+    containers of one length (dicts: the same keys in the same order) whose
+    items are the same; objects of one qualified class whose attributes are
+    the same (or, without attributes, whose normalised reprs are equal).
+    """
+    return _difference(a, b, "")
+
+
+def same(a: Any, b: Any) -> bool:
+    """Whether two frozen values are the same (see difference)."""
+    return difference(a, b) is None
+
+
+def describe(value: Any, limit: int = 120) -> str:
+    """A short human-readable rendering of a frozen value."""
+    if _is_tagged(value, "tensor") and len(value) == 5:
+        _, dtype, shape, _device, values = value
+        shown = values if isinstance(values, str) else [round(v, 4) if isinstance(v, float) else v for v in values[:6]]
+        text = "tensor(%s, shape=%s, %s)" % (shown, list(shape), dtype)
+    elif _is_tagged(value, "parameter") and len(value) == 3:
+        text = "parameter(%s, requires_grad=%s)" % (describe(value[1], limit), value[2])
+    elif _is_tagged(value, "object") and len(value) == 4 and value[2] == "repr":
+        text = value[3]
+    elif _is_tagged(value, "object") and len(value) == 4:
+        text = "<%s %s>" % (value[1], ", ".join("%s=%s" % (name, describe(item, limit)) for name, item in value[3]))
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- state: everything a user can observe -------------------------------------
+
+
+def _resolve(root: Any, dotted: str) -> Any:
+    value = root
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _state_names(module: Any) -> List[Tuple[str, str]]:
+    """(kind, dotted name) of everything observable on a module."""
+    names: List[Tuple[str, str]] = []
+    if hasattr(module, "named_modules"):
+        names += [("buffer", name) for name, _ in module.named_buffers()]
+        names += [("parameter", name) for name, _ in module.named_parameters()]
+        for prefix, sub in module.named_modules():
+            for key in vars(sub):
+                if not key.startswith("_") and key != "training":
+                    names.append(("attribute", prefix + "." + key if prefix else key))
+    else:
+        names += [("attribute", key) for key in vars(module) if not key.startswith("_")]
+    return names
+
+
+def _freeze_state(kind: str, value: Any) -> Any:
+    if kind == "parameter":
+        return ("parameter", freeze(value), bool(getattr(value, "requires_grad", False)))
+    return freeze(value)
+
+
+def _look_up(kind: str, name: str, roots: Tuple[Any, ...]) -> Any:
+    """The frozen value of `name` on the first root that has it."""
+    for root in roots:
+        if root is None:
+            continue
+        try:
+            return _freeze_state(kind, _resolve(root, name))
+        except AttributeError:
+            continue
+    return MISSING
+
+
+def snapshot(module: Any, user_view: Any, args: tuple, extra_state: Dict[str, Any]) -> Dict[str, Any]:
+    """Everything a user can observe, by the names of the module they gave.
+    Each name is looked up first on `user_view` (what the exporter handed
+    back, when it mirrors the module's names), then on the module itself."""
+    state: Dict[str, Any] = {}
+    for kind, name in _state_names(module):
+        state[kind + " " + name] = _look_up(kind, name, (user_view, module))
+    for index, arg in enumerate(args):
+        state["%s %d" % (INPUT_KIND, index)] = freeze(arg)
+    for name, value in extra_state.items():
+        state[name] = freeze(value)
+    return state
+
+
+# -- the steps of one cell -----------------------------------------------------
+
+Observed = Tuple[Any, Dict[str, Any]]  # a call's frozen output, and the state after it
+
+
+def _differences(call: int, eager: Observed, exported: Observed) -> List[Dict[str, Any]]:
+    """What differs after call `call`: each entry says what, eager's and the
+    exported value, and where inside the value (when it is not a plain value)."""
+    found = []
+    where = difference(eager[0], exported[0])
+    if where is not None:
+        entry = {"what": "output of call %d" % call, "eager": describe(eager[0]), "exported": describe(exported[0])}
+        found.append(dict(entry, where=where) if where else entry)
+    for key in list(eager[1]) + [k for k in exported[1] if k not in eager[1]]:
+        a, b = eager[1].get(key, MISSING), exported[1].get(key, MISSING)
+        where = difference(a, b)
+        if where is not None:
+            entry = {"what": key, "after_call": call, "eager": describe(a), "exported": describe(b)}
+            found.append(dict(entry, where=where) if where else entry)
+    return found
+
+
+def _fresh(behaviour: Behaviour, device: str) -> Instance:
+    """Reset, instantiate, and run the warm-up calls."""
+    behaviour.reset()
+    instance = behaviour.instantiate(device)
+    for _ in range(behaviour.warmup_calls):
+        instance.module(*instance.args)
+    return instance
+
+
+def _observe_call(behaviour: Behaviour, call: Callable[..., Any], instance: Instance, user_view: Any) -> Observed:
+    output = freeze(call(*instance.args))
+    extra = behaviour.extra_state(instance.module)
+    return output, snapshot(instance.module, user_view, instance.args, extra)
+
+
+def eager_trace(behaviour: Behaviour, device: str) -> List[Observed]:
+    """What eager does over the successive calls: the reference."""
+    try:
+        instance = _fresh(behaviour, device)
+        return [_observe_call(behaviour, instance.module, instance, None) for _ in range(CALLS)]
+    except Exception as error:
+        raise BehaviourBroken("%s: eager run raised %r" % (behaviour.id, error)) from error
+
+
+def _call_failed(exporter: Exporter, call: int, error: Exception) -> Tuple[str, Dict[str, Any]]:
+    if exporter.lazy and call == 1:
+        phase = "call 1 (capture happens at the first call)"
+        return EXPORT_ERROR, {"phase": phase, "error": describe_error(error)}
+    return RUN_ERROR, {"phase": "call %d" % call, "error": describe_error(error)}
+
+
+def _capture_and_compare(
+    behaviour: Behaviour, exporter: Exporter, instance: Instance, expected: List[Observed]
+) -> Tuple[str, Dict[str, Any]]:
+    """Capture the instance, call the artifact CALLS times, compare with eager."""
+    try:
+        artifact = exporter.capture(instance.module, instance.args)
+    except Exception as error:
+        return EXPORT_ERROR, {"phase": "capture", "error": describe_error(error)}
+    evidence: Dict[str, Any] = {"signature_mutations": artifact.signature_mutations}
+    differences: List[Dict[str, Any]] = []
+    for call in range(1, CALLS + 1):
+        try:
+            observed = _observe_call(behaviour, artifact.call, instance, artifact.user_view)
+        except Exception as error:
+            outcome, failure = _call_failed(exporter, call, error)
+            evidence.update(failure)
+            return outcome, evidence
+        differences += _differences(call, expected[call - 1], observed)
+    if differences:
+        evidence["differences"] = differences[:MAX_DIFFERENCES]
+        return DIVERGES, evidence
+    return HOLDS, evidence
+
+
+def _warning_texts(caught: list) -> List[str]:
+    texts: List[str] = []
+    for item in caught:
+        text = "%s: %s" % (item.category.__name__, normalise_message(str(item.message)))
+        if text not in texts:
+            texts.append(text)
+    return texts[:MAX_WARNINGS]
+
+
+def observe(
+    behaviour: Behaviour, exporter: Exporter, device: str, clock: Callable[[], float] = time.perf_counter
+) -> Dict[str, Any]:
+    """Run one cell and return {"outcome": ..., "evidence": {...}}."""
+    reason = exporter.unavailable_reason()
+    if reason:
+        return {"outcome": UNSUPPORTED, "evidence": {"reason": reason}}
+    expected = eager_trace(behaviour, device)
+    instance = _fresh(behaviour, device)
+    started = clock()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome, evidence = _capture_and_compare(behaviour, exporter, instance, expected)
+    evidence["warnings"] = _warning_texts(caught)
+    evidence["duration_s"] = round(clock() - started, 4)
+    evidence["exporter_detail"] = exporter.detail
+    return {"outcome": outcome, "evidence": evidence}

@@ -1,0 +1,178 @@
+"""How a behaviour is declared: a small module class plus data, in the manner
+of PyTorch ExportDB's cases (torch/_export/db/case.py).
+
+    from exportmatrix_suite import behaviour
+
+    @behaviour(id="attr.counter", description="...", tags=("attribute",),
+               inputs=lambda: (torch.randn(3),), mutates=("attribute n",))
+    class Counter(torch.nn.Module): ...
+
+Adding a behaviour is one such block, in a module of the catalogue
+(exportmatrix_suite/behaviours/) or in a user's case file. The declaration is
+validated when it is made, and an id declared twice is refused.
+
+torch is imported only when a behaviour is instantiated, so declarations can
+be checked (and this module imported) where torch is not installed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from exportmatrix_suite.classify import INPUT_KIND, STATE_KINDS
+
+SEED = 0
+
+# "buffer.add_", "attr.tensor_reassign", "kv_cache.index_put": lower-case words and
+# underscores, dot-separated
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
+# "buffer", "in-place", "torch.cond", "out=": one lower-case word, no spaces or commas
+TAG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.=+-]*")
+
+
+@dataclass
+class Instance:
+    module: Any
+    args: tuple
+
+
+def _no_reset() -> None:
+    return None
+
+
+def _no_extra_state(module: Any) -> Dict[str, Any]:
+    return {}
+
+
+def state_kind(name: str) -> Optional[str]:
+    """The kind of a state name ("buffer buf" -> "buffer", "class attribute
+    calls" -> "class attribute"), or None when the kind is not one the
+    classifier knows; an input's name must be its position."""
+    for kind in sorted(STATE_KINDS, key=len, reverse=True):
+        if name.startswith(kind + " ") and name[len(kind) + 1 :].strip():
+            rest = name[len(kind) + 1 :]
+            if kind == INPUT_KIND and not rest.isdigit():
+                return None
+            return kind
+    return None
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """One mutation pattern: a module class, its example inputs, and what an
+    eager call changes. Satisfies classify.Behaviour."""
+
+    id: str
+    description: str
+    tags: Tuple[str, ...]
+    module_class: type
+    make_inputs: Callable[[], tuple]
+    seed_test: Optional[str] = None  # the upstream test it comes from, if any
+    warmup_calls: int = 0  # eager calls on the module before it is captured
+    # what an eager call changes, by the classifier's state names ("buffer buf",
+    # "attribute n", "input 0", "global TOTALS"); empty for a no-mutation control
+    mutates: Tuple[str, ...] = ()
+    # state outside the module (globals, closures, class attributes)
+    extra_reset: Callable[[], None] = field(default=_no_reset)
+    extra_state: Callable[[Any], Dict[str, Any]] = field(default=_no_extra_state)
+
+    def __post_init__(self) -> None:
+        problems = list(_problems(self))
+        if problems:
+            raise ValueError("behaviour %r: %s" % (self.id, "; ".join(problems)))
+
+    def instantiate(self, device: str) -> Instance:
+        """A fresh module and inputs, identical every time (seeded)."""
+        import torch
+
+        torch.manual_seed(SEED)
+        module = self.module_class().to(device)
+        args = tuple(_to_device(arg, device) for arg in self.make_inputs())
+        return Instance(module, args)
+
+    def reset(self) -> None:
+        self.extra_reset()
+
+    def declaration(self) -> Dict[str, Any]:
+        return {
+            "id": self.id,
+            "description": self.description,
+            "tags": list(self.tags),
+            "seed_test": self.seed_test,
+            "mutates": list(self.mutates),
+        }
+
+
+def _problems(declared: Behaviour) -> List[str]:
+    found = []
+    if not isinstance(declared.id, str) or not ID_PATTERN.fullmatch(declared.id):
+        found.append("the id must be lower-case words joined by dots (e.g. 'buffer.add_')")
+    if not isinstance(declared.description, str) or not declared.description.strip():
+        found.append("the description must be a non-empty string")
+    if not isinstance(declared.tags, tuple) or not declared.tags:
+        found.append("tags must be a non-empty tuple")
+    else:
+        wrong = [tag for tag in declared.tags if not _tag(tag)]
+        found += ["tag %r must be one lower-case word (letters, digits, _ . = + -)" % tag for tag in wrong]
+    if not isinstance(declared.module_class, type):
+        found.append("it must decorate a class")
+    for name in ("make_inputs", "extra_reset", "extra_state"):
+        if not callable(getattr(declared, name)):
+            found.append("%s must be callable" % ("inputs" if name == "make_inputs" else name))
+    if not isinstance(declared.warmup_calls, int) or isinstance(declared.warmup_calls, bool):
+        found.append("warmup_calls must be an int")
+    elif declared.warmup_calls < 0:
+        found.append("warmup_calls must not be negative")
+    if not isinstance(declared.mutates, tuple):
+        found.append("mutates must be a tuple of state names")
+    else:
+        kinds = ", ".join(repr(kind + " …") for kind in STATE_KINDS)
+        found += [
+            "mutates names %r, whose kind is none of %s" % (name, kinds)
+            for name in declared.mutates
+            if not isinstance(name, str) or state_kind(name) is None
+        ]
+    if declared.seed_test is not None and not isinstance(declared.seed_test, str):
+        found.append("seed_test must be a test name or None")
+    return found
+
+
+def _tag(tag: Any) -> bool:
+    return isinstance(tag, str) and TAG_PATTERN.fullmatch(tag) is not None
+
+
+def _to_device(value: Any, device: str) -> Any:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_device(item, device) for item in value)
+    if isinstance(value, dict):
+        return {key: _to_device(item, device) for key, item in value.items()}
+    return value
+
+
+REGISTRY: List[Behaviour] = []  # every behaviour declared in this process, in order
+
+
+def behaviour(
+    id: str, description: str, tags: Tuple[str, ...], inputs: Callable[[], tuple], **options: Any
+) -> Callable[[type], type]:
+    """Declare the decorated module class a behaviour; it joins REGISTRY.
+
+    Options: seed_test, warmup_calls, mutates, extra_reset, extra_state (see
+    Behaviour). Raises ValueError for an invalid declaration or an id that is
+    already declared; TypeError for an unknown option."""
+
+    def register(module_class: type) -> type:
+        as_tuple = tags if isinstance(tags, str) else tuple(tags)  # a bare string is refused, not split
+        declared = Behaviour(id, description, as_tuple, module_class, inputs, **options)
+        if any(existing.id == declared.id for existing in REGISTRY):
+            raise ValueError("behaviour %r is declared twice" % id)
+        REGISTRY.append(declared)
+        return module_class
+
+    return register

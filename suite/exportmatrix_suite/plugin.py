@@ -1,0 +1,216 @@
+"""The suite's pytest plugin, in the manner of pytest-reportlog: the hooks of
+this module only add the options and register one MatrixPlugin, whose
+methods are the hooks that stream the run.
+
+    pytest suite/ --rootdir suite/ --exportmatrix-out results/envs/<id>.jsonl.partial \
+        --exportmatrix-environment '{"id": ..., "release": ..., "build": ...}' \
+        [--exportmatrix-cell-timeout 120] [--exportmatrix-resume | --exportmatrix-previous P] \
+        [--exportmatrix-behaviours FILE ...]
+
+The plugin probes the environment (exit code 3 with an import-failed
+environment line when torch does not import), marks each test started and
+finished, arms a per-test time limit, skips what a resumed run already
+finished, and copies each cell (and each passed eager check) whose key an
+earlier stream already holds.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import importlib.util
+import json
+import os
+import sys
+import time
+import traceback
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from exportmatrix_suite.classify import normalise_message
+from exportmatrix_suite.keys import cell_key, check_key
+from exportmatrix_suite.probe import torch_version
+from exportmatrix_suite.recorder import Recorder, previous_lines
+
+PLUGIN_NAME = "exportmatrix"
+PLUGIN_KEY = pytest.StashKey["MatrixPlugin"]()
+FAILED_KEY = pytest.StashKey[bool]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("exportmatrix")
+    group.addoption("--exportmatrix-out", default=None, help="JSON lines file the observations stream to")
+    group.addoption("--exportmatrix-environment", default="{}", help="JSON object the host knows of this environment")
+    group.addoption("--exportmatrix-cell-timeout", type=float, default=0, help="seconds a test may run (0: no limit)")
+    group.addoption("--exportmatrix-resume", action="store_true", help="append to the stream, skip finished tests")
+    group.addoption("--exportmatrix-previous", default=None, help="an earlier stream whose unchanged cells are reused")
+    group.addoption(
+        "--exportmatrix-behaviours",
+        action="append",
+        default=[],
+        help="a Python file declaring more behaviours with @behaviour (repeatable)",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "keyed_check: a check of one behaviour whose pass a rerun with the same key reuses"
+    )
+    for path in config.getoption("--exportmatrix-behaviours"):
+        load_behaviours(path)
+    recorder = Recorder(config.getoption("--exportmatrix-out"), config.getoption("--exportmatrix-resume"))
+    if not recorder.resumed:  # a resumed stream already starts with its environment line
+        environment = json.loads(config.getoption("--exportmatrix-environment"))
+        failure = probe_into(environment)
+        recorder.write("environment", environment)
+        if failure:
+            recorder.close()
+            pytest.exit("torch does not import: %s" % failure, returncode=3)
+    plugin = MatrixPlugin(config, recorder, previous_lines(config.getoption("--exportmatrix-previous")))
+    config.stash[PLUGIN_KEY] = plugin
+    config.pluginmanager.register(plugin, PLUGIN_NAME)
+
+
+def pytest_unconfigure(config):
+    plugin = config.stash.get(PLUGIN_KEY, None)
+    if plugin is not None:
+        plugin.recorder.close()
+        config.pluginmanager.unregister(plugin)
+        del config.stash[PLUGIN_KEY]
+
+
+def probe_into(environment: Dict[str, Any]) -> Optional[str]:
+    """Add what is really installed to `environment`; if torch does not
+    import, mark it import-failed and return the reason."""
+    try:
+        from exportmatrix_suite.probe import probe
+
+        environment.update(probe())
+    except Exception as error:
+        reason = "%s: %s" % (type(error).__name__, normalise_message(str(error)))
+        environment.update(status="import-failed", reason=reason, traceback=traceback.format_exc()[-2000:])
+        return reason
+    return None
+
+
+def load_behaviours(path: str) -> None:
+    """Import a file of behaviour declarations; they join the suite's own."""
+    import exportmatrix_suite.behaviours  # noqa: F401  (the suite's own come first)
+
+    name = "extra_behaviours_" + os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
+
+def _cell(item) -> Optional[Dict[str, Any]]:
+    """The cell a test observes (with its key), or None for other tests."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or not {"behaviour", "exporter", "device"} <= set(callspec.params):
+        return None
+    params = callspec.params
+    behaviour, exporter, device = params["behaviour"], params["exporter"].name, params["device"]
+    # the key lets the host record a crash or timeout that a rerun can reuse
+    key = cell_key(torch_version(), behaviour, exporter, device)
+    return {"behaviour": behaviour.id, "exporter": exporter, "device": device, "key": key}
+
+
+def _check_key(item) -> Optional[str]:
+    """The key of a keyed_check test: what a cell's key holds, but the exporter."""
+    if item.get_closest_marker("keyed_check") is None:
+        return None
+    return check_key(torch_version(), item.callspec.params["behaviour"], item.originalname)
+
+
+class MatrixPlugin:
+    """One run of the suite: its stream, and the earlier stream it may reuse."""
+
+    def __init__(self, config, recorder: Recorder, previous: Dict[str, List[Dict[str, Any]]]):
+        self.config = config
+        self.recorder = recorder
+        self.previous = previous  # reusable lines of an earlier run, by key
+        self.cell_timeout = config.getoption("--exportmatrix-cell-timeout")
+
+    def reuse(self, kind: str, key: str) -> bool:
+        """Write the earlier run's lines for `key` again, if there are any."""
+        lines = self.previous.get(key)
+        if not lines:
+            return False
+        self.recorder.copy(kind, lines)
+        return True
+
+    @pytest.hookimpl(trylast=True)  # after -k and -m have deselected theirs
+    def pytest_collection_modifyitems(self, config, items):
+        # a resumed run skips what its stream already finished; a rerun copies
+        # each cell whose key is unchanged from the earlier stream here, at once,
+        # rather than paying a test's setup and report for a copy
+        skipped = [item for item in items if self._finished_before(item)]
+        if skipped:
+            gone = {item.nodeid for item in skipped}
+            items[:] = [item for item in items if item.nodeid not in gone]
+            config.hook.pytest_deselected(items=skipped)
+
+    def _finished_before(self, item) -> bool:
+        return item.nodeid in self.recorder.already_finished or self._reused(item) or self._passed_before(item)
+
+    def _reused(self, item) -> bool:
+        cell = _cell(item)
+        if cell is None or not self.reuse("observation", cell["key"]):
+            return False
+        self.recorder.write("finished", {"test": item.nodeid, "reused": True})  # a resume skips it too
+        return True
+
+    def _passed_before(self, item) -> bool:
+        key = _check_key(item)
+        if key is None or not any(line.get("passed") for line in self.previous.get(key, [])):
+            return False
+        self.recorder.write("finished", {"test": item.nodeid, "key": key, "passed": True})
+        return True
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.recorder.write("started", {"test": item.nodeid, "time": time.time(), "cell": _cell(item)})
+        if self.cell_timeout:
+            # a C-level timer: fires even when a hung op holds the GIL
+            faulthandler.dump_traceback_later(self.cell_timeout, exit=True)
+        try:
+            return (yield)
+        finally:
+            if self.cell_timeout:
+                faulthandler.cancel_dump_traceback_later()
+            finished: Dict[str, Any] = {"test": item.nodeid}
+            key = _check_key(item)
+            if key:
+                finished.update(key=key, passed=not item.stash.get(FAILED_KEY, False))
+            self.recorder.write("finished", finished)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        if report.failed:
+            item.stash[FAILED_KEY] = True
+        return report
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        recorder = self.recorder
+        end = {"observations": recorder.observations, "reused": recorder.reused, "exitstatus": int(exitstatus)}
+        recorder.write("end", end)
+        recorder.close()
+
+
+def _plugin(request) -> MatrixPlugin:
+    return request.config.stash[PLUGIN_KEY]
+
+
+@pytest.fixture
+def recorder(request) -> Recorder:
+    """The stream of this run."""
+    return _plugin(request).recorder
+
+
+@pytest.fixture
+def reuse(request):
+    """reuse(kind, key): write an earlier run's lines for `key` again; False if it has none."""
+    return _plugin(request).reuse
