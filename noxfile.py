@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from exportmatrix.cli import main, matrix_main, merge_and_report  # noqa: E402
 from exportmatrix.config import ConfigError, load, plan  # noqa: E402
-from exportmatrix.run import INSTALL_ONLY, Locked, ResultsLock, run_environment  # noqa: E402
+from exportmatrix.run import Locked, ResultsLock, run_environment, session_options  # noqa: E402
 
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -39,12 +39,12 @@ CELL_TIMEOUT = float(os.environ.get("EXPORTMATRIX_CELL_TIMEOUT") or CONFIG.cell_
 
 def _torch_session(environment):
     def session(session: nox.Session) -> None:
+        """Posargs: --behaviours FILE, --only-cases, --with PKG (see `nox -s torch-2.4 -- --help`)."""
         try:
+            options = session_options(session.posargs, CONFIG.case_files, Path(session.invoked_from))
             with ResultsLock(RESULTS):
-                run_environment(
-                    session, environment, RESULTS, CELL_TIMEOUT, install_only=INSTALL_ONLY in session.posargs
-                )
-        except Locked as error:
+                run_environment(session, environment, RESULTS, CELL_TIMEOUT, options=options)
+        except (Locked, ConfigError) as error:
             session.error(str(error))
 
     session.__doc__ = "torch %s (%s build) on Python %s" % (
@@ -71,7 +71,7 @@ for _environment in plan(CONFIG):
 @nox.session(python=False, default=False)
 def matrix(session: nox.Session) -> None:
     """Run every release of the default build (or those after --), merge into results/matrix.json."""
-    returncode = matrix_main(session.posargs, CONFIG, RESULTS, ROOT / "noxfile.py")
+    returncode = matrix_main(session.posargs, CONFIG, RESULTS, ROOT / "noxfile.py", Path(session.invoked_from))
     if returncode:
         session.error("the matrix is written, but not every environment completed (see above)")
 

@@ -61,9 +61,10 @@ def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_pat
     monkeypatch.setattr(session_module, "install", lambda python, arguments: InstallResult(True, []))
     suite_runs = []
 
-    def fake_run_suite(python, suite_dir, final, described, cell_timeout, reuse, variables):
+    def fake_run_suite(python, suite_dir, final, described, cell_timeout, reuse, variables, extra):
         suite_runs.append((python, final, described, cell_timeout))
         assert reuse
+        assert extra == []  # no case files asked for
         # compiled bytecode is kept in the environment, whatever this shell says
         assert variables["PYTHONPYCACHEPREFIX"] == str(tmp_path / "pycache")
         assert "PYTHONDONTWRITEBYTECODE" not in variables

@@ -15,8 +15,11 @@ from exportmatrix.base.matrix import (
 )
 from exportmatrix.base.outcomes import NOT_OBSERVED, SYMBOLS, Outcome, label, symbol
 from exportmatrix.base.releases import release_key
+from exportmatrix.base.suite import CATALOGUE_DIR, SUITE_DIR
 
 __all__ = [
+    "CATALOGUE_DIR",
+    "SUITE_DIR",
     "NOT_OBSERVED",
     "SCHEMA",
     "SYMBOLS",

@@ -14,7 +14,17 @@ from exportmatrix.base import incomplete, write_json_atomically
 from exportmatrix.config import ConfigError, Environment, MatrixConfig, default_matrix, plan
 from exportmatrix.merge import aggregate
 from exportmatrix.reports import terminal, write_reports
-from exportmatrix.run import Batch, Locked, ResultsLock, reused_cells, run_batch
+from exportmatrix.run import (
+    Batch,
+    Locked,
+    ResultsLock,
+    SessionOptions,
+    add_case_options,
+    resolve_cases,
+    reused_cells,
+    run_batch,
+)
+from exportmatrix.run.session import report_problems
 from exportmatrix.streams import envs_dir
 
 
@@ -64,6 +74,7 @@ def matrix_parser() -> argparse.ArgumentParser:
         default=None,
         help="seconds one cell may run (default: cell-timeout of matrix.toml)",
     )
+    add_case_options(parser)
     return parser
 
 
@@ -84,10 +95,21 @@ def report_batch(batch: Batch, results: Path) -> None:
     )
 
 
-def matrix_main(posargs: Sequence[str], config: MatrixConfig, results: Path, noxfile: Path) -> int:
+def session_options(config: MatrixConfig, arguments: argparse.Namespace, invoked_from: Path) -> SessionOptions:
+    """The case files (matrix.toml's, then the command line's, checked before
+    anything is installed) and packages every session gets."""
+    options = resolve_cases(arguments.behaviours, config.case_files, arguments.only_cases, invoked_from)
+    report_problems(options.problems)
+    return SessionOptions(options.cases, tuple(arguments.requirements), problems=options.problems)
+
+
+def matrix_main(
+    posargs: Sequence[str], config: MatrixConfig, results: Path, noxfile: Path, invoked_from: Path | None = None
+) -> int:
     arguments = matrix_parser().parse_args(list(posargs))
     try:
         environments = chosen_environments(config, arguments)
+        options = session_options(config, arguments, invoked_from or Path.cwd())
     except ConfigError as error:
         print("exportmatrix: %s" % error, file=sys.stderr)
         return 2
@@ -98,10 +120,12 @@ def matrix_main(posargs: Sequence[str], config: MatrixConfig, results: Path, nox
         os.environ["EXPORTMATRIX_CELL_TIMEOUT"] = str(arguments.cell_timeout)  # read by the sessions
     try:
         with ResultsLock(results):
-            batch = run_batch(environments, results, noxfile, arguments.jobs, arguments.install_jobs, arguments.fresh)
+            batch = run_batch(
+                environments, results, noxfile, arguments.jobs, arguments.install_jobs, arguments.fresh, options
+            )
             merged = merge_and_report(results, {e.session_name for e in environments})
             report_batch(batch, results)
     except Locked as error:
         print("exportmatrix: %s" % error, file=sys.stderr)
         return 2
-    return 1 if merged or batch.failed else 0
+    return 1 if merged or batch.failed or options.problems else 0

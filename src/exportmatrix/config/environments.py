@@ -74,7 +74,7 @@ def _environment(config: MatrixConfig, release: str, build: Build) -> Environmen
         build=build,
         python=config.python_for(release),
         pins=config.pins_for(release),
-        requirements=config.requirements,
+        requirements=config.requirements + config.case_requirements,
         is_default_build=build.name == config.default_build,
     )
 

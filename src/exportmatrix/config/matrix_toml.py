@@ -50,6 +50,8 @@ class MatrixConfig:
     cell_timeout: float
     builds: dict[str, Build]
     rules: tuple[Rule, ...] = field(default=())
+    case_files: tuple[Path, ...] = ()  # users' files of behaviours, resolved against matrix.toml's folder
+    case_requirements: tuple[str, ...] = ()  # what the case files need beside torch
 
     def python_for(self, release: str) -> str:
         python = self.python
@@ -68,7 +70,17 @@ def release_matches(release: str, specifier: SpecifierSet) -> bool:
     return Version(release) in specifier
 
 
-TOP_KEYS = {"releases", "default-build", "python", "requirements", "cell-timeout", "rule", "builds"}
+TOP_KEYS = {
+    "releases",
+    "default-build",
+    "python",
+    "requirements",
+    "cell-timeout",
+    "rule",
+    "builds",
+    "case-files",
+    "case-requirements",
+}
 RULE_KEYS = {"releases", "python", "pins", "why"}
 BUILD_KEYS = {"index", "releases"}
 
@@ -119,6 +131,21 @@ def _requirements(path: Path, key: str, value: Any) -> tuple[str, ...]:
         except (InvalidRequirement, TypeError):
             raise _fail(path, "%s[%d]" % (key, index), item, 'not a requirement (expected e.g. "numpy<2")') from None
     return tuple(value)
+
+
+def _case_files(path: Path, value: Any) -> tuple[Path, ...]:
+    if not isinstance(value, list):
+        raise _fail(path, "case-files", value, 'expected a list of paths, e.g. ["cases/my_cases.py"]')
+    found = []
+    for index, item in enumerate(value):
+        key = "case-files[%d]" % index
+        if not isinstance(item, str) or not item.endswith(".py"):
+            raise _fail(path, key, item, "expected the path of a Python file, relative to %s" % path.name)
+        resolved = (path.parent / item).resolve()
+        if not resolved.is_file():
+            raise _fail(path, key, item, "no such file (looked for %s)" % resolved)
+        found.append(resolved)
+    return tuple(found)
 
 
 def _builds(path: Path, table: Any) -> dict[str, Build]:
@@ -183,6 +210,8 @@ def parse(path: Path, data: dict) -> MatrixConfig:
         cell_timeout=float(timeout),
         builds=builds,
         rules=_rules(path, data.get("rule", [])),
+        case_files=_case_files(path, data.get("case-files", [])),
+        case_requirements=_requirements(path, "case-requirements", data.get("case-requirements", [])),
     )
 
 

@@ -30,6 +30,10 @@ ENVIRONMENT_FIELDS = (
     "gpus",
     "interpreter",
     "fingerprint",
+    "case_files",
+    "only_cases",
+    "case_file_errors",
+    "packages",
 )
 
 

@@ -51,6 +51,9 @@ def _section(shown: View, section: BuildSection) -> list[str]:
 def _tail(shown: View) -> list[str]:
     out = ["", "## What changed", ""]
     out += ["- " + escape(change) for change in shown.changes] or ["No outcome changes between consecutive releases."]
+    if shown.case_errors:
+        out += ["", "## Case files that could not be loaded", ""]
+        out += ["- " + escape(error) for error in shown.case_errors]
     if shown.incomplete:
         out += ["", "## Environments that did not complete", ""]
         out += [

@@ -28,6 +28,9 @@ def _tail(shown: View) -> list[str]:
     if shown.mismatched:
         lines += ["", "environments whose torch is not the build asked for:"]
         lines += ["  %s: %s" % (e["id"], e["build_mismatch"]) for e in shown.mismatched]
+    if shown.case_errors:
+        lines += ["", "case files that could not be loaded (their behaviours are missing):"]
+        lines += ["  " + error for error in shown.case_errors]
     if shown.incomplete:
         lines += ["", "environments that did not complete:"]
         lines += ["  %s: %s — %s" % (e["id"], e["status"], e.get("reason", "")) for e in shown.incomplete]

@@ -59,6 +59,7 @@ class View:
     changes: list[Change]
     incomplete: list[dict[str, Any]]  # environments whose status is not ok
     mismatched: list[dict[str, Any]]  # environments whose torch is not the build asked for
+    case_errors: list[str]  # case files that could not be loaded, each with its environment
 
     @property
     def grids(self) -> list[Grid]:
@@ -101,4 +102,9 @@ def view(matrix: Matrix) -> View:
         changes=outcome_changes(matrix),
         incomplete=incomplete(matrix),
         mismatched=[e for e in matrix["environments"] if e.get("build_mismatch")],
+        case_errors=[
+            "%s: %s" % (e["id"], problem["error"])
+            for e in matrix["environments"]
+            for problem in e.get("case_file_errors", [])
+        ],
     )

@@ -8,29 +8,39 @@ from exportmatrix.run.install import InstallResult, install
 from exportmatrix.run.installed import NoTorch, run_installed
 from exportmatrix.run.lock import Locked, ResultsLock
 from exportmatrix.run.pipeline import INSTALL_ONLY, SessionRun, run_sessions
-from exportmatrix.run.session import NoxSession, run_environment
-from exportmatrix.run.suite_runner import SUITE_DIR, bytecode_cache_variables, run_suite
+from exportmatrix.run.session import (
+    NoxSession,
+    SessionOptions,
+    add_case_options,
+    resolve_cases,
+    run_environment,
+    session_options,
+)
+from exportmatrix.run.suite_runner import bytecode_cache_variables, run_suite
 
 __all__ = [
     "INSTALL_ONLY",
-    "SUITE_DIR",
     "Batch",
     "InstallResult",
     "Locked",
     "NoTorch",
     "NoxSession",
     "ResultsLock",
+    "SessionOptions",
     "SessionRun",
+    "add_case_options",
     "bytecode_cache_variables",
     "environment_fingerprint",
     "install",
     "nox_command",
+    "resolve_cases",
     "reused_cells",
     "run_batch",
     "run_environment",
     "run_installed",
     "run_sessions",
     "run_suite",
+    "session_options",
     "still_valid",
     "suite_fingerprint",
 ]

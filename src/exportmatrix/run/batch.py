@@ -16,7 +16,7 @@ from packaging.version import Version
 from exportmatrix.config import Environment
 from exportmatrix.run.incremental import environment_fingerprint, still_valid
 from exportmatrix.run.pipeline import SessionRun, run_sessions
-from exportmatrix.run.session import installed_as_requested
+from exportmatrix.run.session import NO_OPTIONS, SessionOptions, installed_as_requested
 from exportmatrix.streams import stream_of, stream_summary, write_failed_environment
 
 
@@ -57,12 +57,14 @@ def missing_pythons(environments: list[Environment], results: Path) -> list[str]
     return missing
 
 
-def unchanged(environments: list[Environment], results: Path) -> list[str]:
-    """Sessions whose last complete run still stands (suite, install request and torch unchanged)."""
+def unchanged(environments: list[Environment], results: Path, options: SessionOptions) -> list[str]:
+    """Sessions whose last complete run still stands (suite, case files,
+    install request and torch unchanged)."""
     return [
         e.session_name
         for e in environments
-        if (path := stream_of(results, e.session_name)) and still_valid(path, environment_fingerprint(e))
+        if (path := stream_of(results, e.session_name))
+        and still_valid(path, environment_fingerprint(options.environment(e), cases=options.cases))
     ]
 
 
@@ -92,12 +94,13 @@ def run_batch(
     jobs: int,
     install_jobs: int = 1,
     fresh: bool = False,
+    options: SessionOptions = NO_OPTIONS,
 ) -> Batch:
     batch = Batch(missing=missing_pythons(environments, results))
     if fresh:
         os.environ["EXPORTMATRIX_FRESH"] = "1"  # inherited by the sessions
     else:
-        batch.unchanged = unchanged(environments, results)
+        batch.unchanged = unchanged(environments, results, options)
     for name in batch.unchanged:
         print("exportmatrix: %s: unchanged since its last complete run, reused" % name, flush=True)
     not_to_run = set(batch.unchanged) | set(batch.missing)
@@ -106,8 +109,10 @@ def run_batch(
 
     def installed(name: str) -> bool:
         venv = recorded_venv(results, name)
-        return venv is not None and installed_as_requested(venv, by_name[name])
+        return venv is not None and installed_as_requested(venv, options.environment(by_name[name]))
 
     names = [e.session_name for e in to_run]
-    batch.runs = run_sessions(names, nox_command(noxfile), results / "logs", jobs, install_jobs, installed=installed)
+    command, logs = nox_command(noxfile), results / "logs"
+    posargs = options.arguments()
+    batch.runs = run_sessions(names, command, logs, jobs, install_jobs, installed=installed, posargs=posargs)
     return batch

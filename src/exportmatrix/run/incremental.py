@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.config import Environment
-from exportmatrix.run.suite_runner import SUITE_DIR
+from exportmatrix.base import SUITE_DIR
+from exportmatrix.config import Cases, Environment
 from exportmatrix.streams import stream_summary
 
 
@@ -25,9 +25,10 @@ def suite_fingerprint(suite_dir: Path = SUITE_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
-def environment_fingerprint(environment: Environment, suite_dir: Path = SUITE_DIR) -> str:
+def environment_fingerprint(environment: Environment, suite_dir: Path = SUITE_DIR, cases: Cases | None = None) -> str:
     request = json.dumps([environment.python, environment.install_steps()])
-    return hashlib.sha256((suite_fingerprint(suite_dir) + request).encode()).hexdigest()[:16]
+    what = suite_fingerprint(suite_dir) + request + (cases.fingerprint() if cases and cases.active else "")
+    return hashlib.sha256(what.encode()).hexdigest()[:16]
 
 
 def installed_torch(venv: Path) -> str | None:

@@ -8,9 +8,10 @@ import re
 import subprocess
 from pathlib import Path
 
+from exportmatrix.base import SUITE_DIR
 from exportmatrix.config import make_id
 from exportmatrix.run.session import PROBE
-from exportmatrix.run.suite_runner import SUITE_DIR, run_suite
+from exportmatrix.run.suite_runner import run_suite
 from exportmatrix.streams import remove_stale, stream_path
 
 

@@ -72,8 +72,10 @@ class _Pipeline:
         logs: Path,
         call: Callable[..., int],
         installed: Callable[[str], bool],
+        posargs: Sequence[str] = (),
     ):
         self.names, self.command, self.logs, self.call, self.installed = list(names), command, logs, call, installed
+        self.posargs = list(posargs)
         self.order = {name: index for index, name in enumerate(self.names)}
         self.to_install: queue.Queue[str] = queue.Queue()
         for name in self.names:
@@ -101,7 +103,8 @@ class _Pipeline:
         else:
             self.progress.event(name, "installing (log: %s)" % self.log_path(name), started=True)
             with open(self.log_path(name), "w", encoding="utf-8") as log:
-                returncode = self.call(self.command + [name, "--", INSTALL_ONLY], stdout=log, stderr=subprocess.STDOUT)
+                command = self.command + [name, "--", INSTALL_ONLY, *self.posargs]
+                returncode = self.call(command, stdout=log, stderr=subprocess.STDOUT)
         self.install_seconds[name] = time.monotonic() - started
         if returncode:
             self.finish(name, returncode, started)
@@ -113,7 +116,8 @@ class _Pipeline:
         self.progress.event(name, "running the suite")
         suite_started = time.monotonic()
         with open(self.log_path(name), "a", encoding="utf-8") as log:
-            returncode = self.call(self.command + [name], stdout=log, stderr=subprocess.STDOUT)
+            command = self.command + [name] + (["--", *self.posargs] if self.posargs else [])
+            returncode = self.call(command, stdout=log, stderr=subprocess.STDOUT)
         self.finish(name, returncode, started, time.monotonic() - suite_started)
 
     def install_worker(self) -> None:
@@ -153,12 +157,14 @@ def run_sessions(
     install_jobs: int = 1,
     call: Callable[..., int] = subprocess.call,
     installed: Callable[[str], bool] = lambda name: False,
+    posargs: Sequence[str] = (),
 ) -> list[SessionRun]:
     """Each session in its own nox processes (`command + [name, "--",
     INSTALL_ONLY]`, then `command + [name]`), output to logs/<session>.log.
     Installs run `install_jobs` at a time, suites `jobs` at a time; a free
     CPU takes the installed environment that comes first in `names`.
     An environment for which `installed(name)` is true skips the install
-    stage (its suite's session checks the install again anyway)."""
+    stage (its suite's session checks the install again anyway). `posargs`
+    go to every session (case files, packages to install beside torch)."""
     logs.mkdir(parents=True, exist_ok=True)
-    return _Pipeline(names, command, logs, call, installed).run(jobs, install_jobs)
+    return _Pipeline(names, command, logs, call, installed, posargs).run(jobs, install_jobs)

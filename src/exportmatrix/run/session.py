@@ -6,16 +6,20 @@ Kept out of noxfile.py so tests can drive it with a stand-in session.
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal, NoReturn, Protocol
 
-from exportmatrix.base import write_atomically
-from exportmatrix.config import Environment, make_id
+from exportmatrix.base import SUITE_DIR, write_atomically
+from exportmatrix.config import Cases, ConfigError, Environment, check_case_files, make_id
 from exportmatrix.run.incremental import environment_fingerprint
 from exportmatrix.run.install import install
-from exportmatrix.run.suite_runner import SUITE_DIR, bytecode_cache_variables, run_suite
+from exportmatrix.run.pipeline import INSTALL_ONLY
+from exportmatrix.run.suite_runner import bytecode_cache_variables, run_suite
 from exportmatrix.streams import remove_stale, stream_path, write_failed_environment
 
 # torch.__version__ with its local tag (2.4.1+cu121), read from torch/version.py
@@ -39,6 +43,77 @@ class NoxSession(Protocol):
     def log(self, *args: Any) -> None: ...
 
     def error(self, *args: Any) -> NoReturn: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionOptions:
+    """What `nox -s torch-2.4 -- ...` asks of one session (`nox -s matrix` passes the same)."""
+
+    cases: Cases = Cases()
+    requirements: tuple[str, ...] = ()  # --with: installed beside torch
+    install_only: bool = False
+    problems: tuple[str, ...] = ()  # case files left out, and why
+
+    def arguments(self) -> list[str]:
+        """These options as a session's posargs."""
+        found = [argument for path in self.cases.files for argument in ("--behaviours", str(path))]
+        found += ["--only-cases"] if self.cases.only else []
+        return found + [argument for requirement in self.requirements for argument in ("--with", requirement)]
+
+    def environment(self, environment: Environment) -> Environment:
+        extra = tuple(r for r in self.requirements if r not in environment.requirements)
+        return dataclasses.replace(environment, requirements=environment.requirements + extra)
+
+
+NO_OPTIONS = SessionOptions()
+
+
+def options_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Install one environment and run the suite in it.")
+    add_case_options(parser)
+    parser.add_argument(INSTALL_ONLY, dest="install_only", action="store_true", help="install, run nothing")
+    return parser
+
+
+def add_case_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--behaviours",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a case file of your own behaviours; it joins the suite (repeatable)",
+    )
+    parser.add_argument("--only-cases", action="store_true", help="run only the case files' behaviours")
+    parser.add_argument(
+        "--with",
+        dest="requirements",
+        action="append",
+        default=[],
+        metavar="PKG",
+        help="a package the case files need, installed beside torch (repeatable)",
+    )
+
+
+def resolve_cases(files: list[str], configured: tuple[Path, ...], only: bool, invoked_from: Path) -> SessionOptions:
+    """Case files named on the command line (relative to where nox was
+    invoked) after those of matrix.toml; the broken ones are left out, each
+    with a line saying why."""
+    named = tuple(dict.fromkeys([*configured, *((invoked_from / f).resolve() for f in files)]))
+    usable, problems = check_case_files(named)
+    if only and not usable:
+        raise ConfigError("--only-cases: no usable case file (%s)" % ("; ".join(problems) or "none given"))
+    return SessionOptions(Cases(usable, only), problems=tuple(problems))
+
+
+def session_options(posargs: list[str], configured: tuple[Path, ...], invoked_from: Path) -> SessionOptions:
+    parsed = options_parser("nox -s torch-X.Y --").parse_args(posargs)
+    resolved = resolve_cases(parsed.behaviours, configured, parsed.only_cases, invoked_from)
+    return dataclasses.replace(resolved, requirements=tuple(parsed.requirements), install_only=parsed.install_only)
+
+
+def report_problems(problems: tuple[str, ...]) -> None:
+    for problem in problems:
+        print("exportmatrix: case file left out: %s" % problem, file=sys.stderr, flush=True)
 
 
 def install_request(environment: Environment) -> dict:
@@ -86,16 +161,23 @@ def run_environment(
     cell_timeout: float = 120,
     suite_dir: Path = SUITE_DIR,
     install_only: bool = False,
+    options: SessionOptions = NO_OPTIONS,
 ) -> Path | None:
     """Install, run the suite, and return the stream it wrote. Cells whose
     key is unchanged are reused unless EXPORTMATRIX_FRESH is set."""
+    environment = options.environment(environment)
     described = {
         **environment.describe(),
-        "fingerprint": environment_fingerprint(environment, suite_dir),
+        "fingerprint": environment_fingerprint(environment, suite_dir, options.cases),
         "venv": str(venv_of(session)),
     }
+    if options.cases.active:
+        described.update(options.cases.describe())
+    if options.problems:
+        report_problems(options.problems)
+        described["case_file_errors"] = [{"error": problem} for problem in options.problems]
     install_environment(session, environment, results, described)
-    if install_only:
+    if install_only or options.install_only:
         return None
     described["id"] = environment_id(session, environment)
     path = stream_path(results, described["id"])
@@ -110,7 +192,10 @@ def run_environment(
         cell_timeout,
         reuse=not os.environ.get("EXPORTMATRIX_FRESH"),
         variables=bytecode_cache_variables(venv_of(session)),
+        extra=options.cases.suite_arguments(),
     )
+    if options.problems:
+        session.error("%s: case files left out: %s" % (described["id"], "; ".join(options.problems)))
     if returncode != 0:
         session.error("%s: the suite exited with %d; its stream is in %s" % (described["id"], returncode, path))
     return path

@@ -10,13 +10,10 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from exportmatrix.base import Outcome, publish
 from exportmatrix.streams import read_progress, write_line
-
-# the suite, beside src/ in a checkout
-SUITE_DIR = Path(__file__).resolve().parents[3] / "suite"
 
 
 def describe_exit(returncode: int) -> str:
@@ -55,6 +52,7 @@ def suite_command(
     cell_timeout: float,
     resume: bool,
     previous: Path | None = None,
+    extra: Sequence[str] = (),
 ) -> list[str]:
     command = [str(python), "-m", "pytest", str(suite_dir), "-q", "-p", "no:cacheprovider"]
     command += ["--rootdir", str(suite_dir), "--exportmatrix-out", str(partial)]
@@ -64,7 +62,7 @@ def suite_command(
         command.append("--exportmatrix-resume")
     elif previous is not None and previous.exists():
         command += ["--exportmatrix-previous", str(previous)]
-    return command
+    return command + list(extra)
 
 
 def bytecode_cache_variables(venv: Path) -> dict[str, str]:
@@ -85,16 +83,18 @@ def run_suite(
     reuse: bool = True,
     call: Callable[..., int] = subprocess.call,
     variables: dict[str, str] | None = None,
+    extra: Sequence[str] = (),
 ) -> int:
     """Stream into `<final>.partial`, resuming after deaths, then move it to
     `final` in one rename: a results file is never half-written. With
     `reuse`, cells whose key is unchanged since `final` was written are copied.
-    `variables`: the suite process's environment (default: this one's)."""
+    `variables`: the suite process's environment (default: this one's);
+    `extra`: more suite options (case files)."""
     partial = final.with_name(final.name + ".partial")
     previous = final if reuse else None
     resume = False
     while True:
-        command = suite_command(python, suite_dir, partial, environment, cell_timeout, resume, previous)
+        command = suite_command(python, suite_dir, partial, environment, cell_timeout, resume, previous, extra)
         returncode = call(command, env=variables)
         if not partial.exists():
             break

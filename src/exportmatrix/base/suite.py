@@ -1,0 +1,6 @@
+"""Where the suite lives: suite/ beside src/ in a checkout."""
+
+from pathlib import Path
+
+SUITE_DIR = Path(__file__).resolve().parents[3] / "suite"
+CATALOGUE_DIR = SUITE_DIR / "exportmatrix_suite" / "behaviours"  # the built-in behaviours
