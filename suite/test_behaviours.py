@@ -4,6 +4,7 @@ that: a behaviour can never silently stop exercising mutation."""
 import pytest
 from exportmatrix_suite.behaviours import BEHAVIOURS
 from exportmatrix_suite.classify import MISSING, same, snapshot
+from exportmatrix_suite.declare import mutates_problem
 
 
 def _state(behaviour, instance):
@@ -20,4 +21,6 @@ def test_the_eager_run_performs_the_mutation_it_names(behaviour):
         instance.module(*instance.args)
     after = _state(behaviour, instance)
     changed = {key for key in list(before) + list(after) if not same(before.get(key, MISSING), after.get(key, MISSING))}
-    assert changed == set(behaviour.mutates)
+    problem = mutates_problem(behaviour, sorted(changed))
+    if problem:
+        pytest.fail(problem, pytrace=False)

@@ -11,6 +11,7 @@ can be used and tested where torch is not installed.
     classify      the rule that classifies a cell (torch-free; pasted into every reproducer)
     declare       @behaviour and the Behaviour it declares
     behaviours/   the catalogue of behaviours
+    cases         case files: a user's files of behaviours, loaded whole or not at all
     exporters     the capture entry points, with their per-release adapters
     plugin        the pytest plugin: options, the stream, crash resume, reuse by key
     recorder      the stream of JSON lines (the line format)

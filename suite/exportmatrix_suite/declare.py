@@ -9,7 +9,9 @@ of PyTorch ExportDB's cases (torch/_export/db/case.py).
 
 Adding a behaviour is one such block, in a module of the catalogue
 (exportmatrix_suite/behaviours/) or in a user's case file. The declaration is
-validated when it is made, and an id declared twice is refused.
+validated when it is made, and an id declared twice is refused. Each
+behaviour records where it was declared (its Source: the file and a hash of
+its bytes), and whether that file is a case file (see cases.py).
 
 torch is imported only when a behaviour is instantiated, so declarations can
 be checked (and this module imported) where torch is not installed.
@@ -17,13 +19,18 @@ be checked (and this module imported) where torch is not installed.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import inspect
+import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from exportmatrix_suite.classify import INPUT_KIND, STATE_KINDS
 
 SEED = 0
+SUITE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the folder holding exportmatrix_suite
 
 # "buffer.add_", "attr.tensor_reassign", "kv_cache.index_put": lower-case words and
 # underscores, dot-separated
@@ -60,6 +67,23 @@ def state_kind(name: str) -> Optional[str]:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a behaviour was declared: a case file's path as it was given, or a
+    built-in's path relative to the suite folder; the first 16 hex digits of
+    the sha256 of the file's bytes (None where the file is unknown)."""
+
+    file: Optional[str]
+    sha256: Optional[str]
+    case_file: bool = False  # declared in a case file (--exportmatrix-behaviours), not the suite's catalogue
+
+    def declaration(self) -> Dict[str, Optional[str]]:
+        return {"file": self.file, "sha256": self.sha256}
+
+
+UNKNOWN_SOURCE = Source(None, None)
+
+
+@dataclass(frozen=True)
 class Behaviour:
     """One mutation pattern: a module class, its example inputs, and what an
     eager call changes. Satisfies classify.Behaviour."""
@@ -77,6 +101,7 @@ class Behaviour:
     # state outside the module (globals, closures, class attributes)
     extra_reset: Callable[[], None] = field(default=_no_reset)
     extra_state: Callable[[Any], Dict[str, Any]] = field(default=_no_extra_state)
+    source: Source = UNKNOWN_SOURCE  # set by @behaviour, not an option
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -102,6 +127,7 @@ class Behaviour:
             "tags": list(self.tags),
             "seed_test": self.seed_test,
             "mutates": list(self.mutates),
+            "source": self.source.declaration(),
         }
 
 
@@ -118,8 +144,12 @@ def _problems(declared: Behaviour) -> List[str]:
         found += ["tag %r must be one lower-case word (letters, digits, _ . = + -)" % tag for tag in wrong]
     if not isinstance(declared.module_class, type):
         found.append("it must decorate a class")
+    if declared.make_inputs is None:
+        found.append(
+            "inputs is missing (a function returning the example inputs, e.g. inputs=lambda: (torch.randn(4),))"
+        )
     for name in ("make_inputs", "extra_reset", "extra_state"):
-        if not callable(getattr(declared, name)):
+        if not callable(getattr(declared, name)) and not (name == "make_inputs" and declared.make_inputs is None):
             found.append("%s must be callable" % ("inputs" if name == "make_inputs" else name))
     if not isinstance(declared.warmup_calls, int) or isinstance(declared.warmup_calls, bool):
         found.append("warmup_calls must be an int")
@@ -136,6 +166,8 @@ def _problems(declared: Behaviour) -> List[str]:
         ]
     if declared.seed_test is not None and not isinstance(declared.seed_test, str):
         found.append("seed_test must be a test name or None")
+    if not isinstance(declared.source, Source):
+        found.append("source is not an option (@behaviour records it)")
     return found
 
 
@@ -156,22 +188,100 @@ def _to_device(value: Any, device: str) -> Any:
 
 
 REGISTRY: List[Behaviour] = []  # every behaviour declared in this process, in order
+_CASE_FILES: List[str] = []  # the case file being loaded (innermost last), as given
+
+
+@contextlib.contextmanager
+def loading_case_file(path: str) -> Iterator[None]:
+    """Behaviours declared inside come from the case file `path` (recorded as given)."""
+    _CASE_FILES.append(path)
+    try:
+        yield
+    finally:
+        _CASE_FILES.pop()
+
+
+def file_digest(path: str) -> Optional[str]:
+    """The first 16 hex digits of the sha256 of a file's bytes; None if it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()[:16]
+    except OSError:
+        return None
+
+
+def source_of(module_class: type) -> Source:
+    """Where `module_class` is being declared: the case file being loaded, or
+    its module's file (relative to the suite folder when inside it)."""
+    if _CASE_FILES:
+        return Source(_CASE_FILES[-1], file_digest(_CASE_FILES[-1]), case_file=True)
+    try:
+        path = inspect.getsourcefile(module_class)
+    except TypeError:  # a class of no file (built in an interpreter session)
+        path = None
+    if not path:
+        return UNKNOWN_SOURCE
+    shown = path
+    relative = os.path.relpath(os.path.abspath(path), SUITE_DIR)
+    if relative.split(os.sep)[0] != os.pardir:  # inside the suite folder
+        shown = relative.replace(os.sep, "/")
+    return Source(shown, file_digest(path))
+
+
+def selected(registry: Sequence[Behaviour], only_cases: bool) -> List[Behaviour]:
+    """The behaviours a run observes: all of them, or only the case files' ones."""
+    return [declared for declared in registry if declared.source.case_file or not only_cases]
+
+
+def where(declared: Behaviour) -> str:
+    """Where a behaviour was declared, for a message: 'my_cases.py (class Decoder)'."""
+    return "%s (class %s)" % (
+        declared.source.file or "an unknown file",
+        getattr(declared.module_class, "__name__", "?"),
+    )
+
+
+def mutates_problem(declared: Behaviour, changed: Sequence[str]) -> Optional[str]:
+    """Why the state an eager run changed does not match what `mutates` names,
+    or None when it matches."""
+    named, did = set(declared.mutates), set(changed)
+    if named == did:
+        return None
+    parts = ["behaviour %r, declared in %s:" % (declared.id, where(declared))]
+    if named - did:
+        parts.append(
+            "the eager run did not change %s, which mutates names;" % ", ".join(map(repr, sorted(named - did)))
+        )
+    if did - named:
+        parts.append("it changed %s, which mutates does not name;" % ", ".join(map(repr, sorted(did - named))))
+    parts.append(
+        "what it changed: %s (mutates=%r)" % (", ".join(map(repr, sorted(did))) or "nothing", tuple(declared.mutates))
+    )
+    return " ".join(parts)
 
 
 def behaviour(
-    id: str, description: str, tags: Tuple[str, ...], inputs: Callable[[], tuple], **options: Any
+    id: str,
+    description: str,
+    tags: Tuple[str, ...],
+    inputs: Optional[Callable[[], tuple]] = None,
+    **options: Any,
 ) -> Callable[[type], type]:
     """Declare the decorated module class a behaviour; it joins REGISTRY.
 
     Options: seed_test, warmup_calls, mutates, extra_reset, extra_state (see
-    Behaviour). Raises ValueError for an invalid declaration or an id that is
-    already declared; TypeError for an unknown option."""
+    Behaviour). Raises ValueError for an invalid declaration (inputs missing,
+    say) or an id that is already declared (naming where); TypeError for an
+    unknown option."""
+    if "source" in options:
+        raise TypeError("behaviour() got an unexpected keyword argument 'source' (it is recorded, not declared)")
 
     def register(module_class: type) -> type:
         as_tuple = tags if isinstance(tags, str) else tuple(tags)  # a bare string is refused, not split
-        declared = Behaviour(id, description, as_tuple, module_class, inputs, **options)
-        if any(existing.id == declared.id for existing in REGISTRY):
-            raise ValueError("behaviour %r is declared twice" % id)
+        declared = Behaviour(id, description, as_tuple, module_class, inputs, source=source_of(module_class), **options)
+        for existing in REGISTRY:
+            if existing.id == declared.id:
+                raise ValueError("behaviour %r is declared twice: it is already declared in %s" % (id, where(existing)))
         REGISTRY.append(declared)
         return module_class
 

@@ -6,7 +6,10 @@ Shared code is every .py file of the suite (the folder holding
 exportmatrix_suite: its tests, conftest, this package, the upstream seed file)
 except the catalogue's behaviour modules, exportmatrix_suite/behaviours/*.py:
 editing any of it reruns every cell, while editing one behaviour reruns only
-that behaviour's cells.
+that behaviour's cells. A behaviour's key holds its declaration without its
+source (the whole file's hash) and its own code as its reproducer quotes it
+(its class, the helpers it uses, its file's imports): editing another class
+of the same case file leaves it unchanged.
 """
 
 from __future__ import annotations
@@ -54,8 +57,9 @@ def behaviour_key(behaviour: Any) -> str:
     from exportmatrix_suite.reproducer import behaviour_source  # the same code a reproducer quotes
 
     if behaviour.id not in _BEHAVIOUR_KEYS:
+        declaration = {name: value for name, value in behaviour.declaration().items() if name != "source"}
         _BEHAVIOUR_KEYS[behaviour.id] = _digest(
-            json.dumps(behaviour.declaration(), sort_keys=True),
+            json.dumps(declaration, sort_keys=True),
             json.dumps(behaviour_source(behaviour), sort_keys=True),
             str(behaviour.warmup_calls),
         )

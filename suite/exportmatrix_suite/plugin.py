@@ -5,10 +5,13 @@ methods are the hooks that stream the run.
     pytest suite/ --rootdir suite/ --exportmatrix-out results/envs/<id>.jsonl.partial \
         --exportmatrix-environment '{"id": ..., "release": ..., "build": ...}' \
         [--exportmatrix-cell-timeout 120] [--exportmatrix-resume | --exportmatrix-previous P] \
-        [--exportmatrix-behaviours FILE ...]
+        [--exportmatrix-behaviours FILE ... [--exportmatrix-only-cases]]
 
 The plugin probes the environment (exit code 3 with an import-failed
-environment line when torch does not import), marks each test started and
+environment line when torch does not import), loads the case files (one that
+cannot be loaded is listed in the environment line's `case_file_errors` and
+makes the run exit 1, while everything else still runs; --exportmatrix-only-cases
+observes the case files' behaviours only), marks each test started and
 finished, arms a per-test time limit, skips what a resumed run already
 finished, and copies each cell (and each passed eager check) whose key an
 earlier stream already holds.
@@ -17,17 +20,16 @@ earlier stream already holds.
 from __future__ import annotations
 
 import faulthandler
-import importlib.util
 import json
-import os
-import sys
 import time
 import traceback
 from typing import Any, Dict, List, Optional
 
 import pytest
 
+from exportmatrix_suite.cases import load_case_files
 from exportmatrix_suite.classify import normalise_message
+from exportmatrix_suite.declare import REGISTRY, Behaviour, selected
 from exportmatrix_suite.keys import cell_key, check_key
 from exportmatrix_suite.probe import torch_version
 from exportmatrix_suite.recorder import Recorder, previous_lines
@@ -50,23 +52,39 @@ def pytest_addoption(parser):
         default=[],
         help="a Python file declaring more behaviours with @behaviour (repeatable)",
     )
+    group.addoption(
+        "--exportmatrix-only-cases",
+        action="store_true",
+        help="observe only the behaviours of the --exportmatrix-behaviours files (no built-ins, no seed file)",
+    )
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "keyed_check: a check of one behaviour whose pass a rerun with the same key reuses"
     )
-    for path in config.getoption("--exportmatrix-behaviours"):
-        load_behaviours(path)
+    config.addinivalue_line("markers", "catalogue_only: a test about the built-in catalogue, not about case files")
+    case_files = config.getoption("--exportmatrix-behaviours")
+    only_cases = config.getoption("--exportmatrix-only-cases")
+    if only_cases and not case_files:
+        raise pytest.UsageError("--exportmatrix-only-cases needs at least one --exportmatrix-behaviours FILE")
     recorder = Recorder(config.getoption("--exportmatrix-out"), config.getoption("--exportmatrix-resume"))
-    if not recorder.resumed:  # a resumed stream already starts with its environment line
-        environment = json.loads(config.getoption("--exportmatrix-environment"))
-        failure = probe_into(environment)
+    environment = json.loads(config.getoption("--exportmatrix-environment"))
+    failure = probe_into(environment)
+    if failure:
+        if not recorder.resumed:  # a resumed stream already starts with its environment line
+            recorder.write("environment", environment)
+        recorder.close()
+        pytest.exit("torch does not import: %s" % failure, returncode=3)
+    case_file_errors = load_case_files(case_files)
+    if only_cases:
+        REGISTRY[:] = selected(REGISTRY, only_cases)  # the test modules parametrize over REGISTRY
+    if case_file_errors:  # after those the host found before installing, if any
+        environment["case_file_errors"] = environment.get("case_file_errors", []) + case_file_errors
+    if not recorder.resumed:
         recorder.write("environment", environment)
-        if failure:
-            recorder.close()
-            pytest.exit("torch does not import: %s" % failure, returncode=3)
-    plugin = MatrixPlugin(config, recorder, previous_lines(config.getoption("--exportmatrix-previous")))
+    previous = previous_lines(config.getoption("--exportmatrix-previous"))
+    plugin = MatrixPlugin(config, recorder, previous, only_cases, case_file_errors)
     config.stash[PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, PLUGIN_NAME)
 
@@ -94,23 +112,18 @@ def probe_into(environment: Dict[str, Any]) -> Optional[str]:
 
 
 def load_behaviours(path: str) -> None:
-    """Import a file of behaviour declarations; they join the suite's own."""
-    import exportmatrix_suite.behaviours  # noqa: F401  (the suite's own come first)
-
-    name = "extra_behaviours_" + os.path.splitext(os.path.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader, path
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    """Import a file of behaviour declarations; they join the suite's own.
+    Raises ValueError with the reason when it cannot be loaded."""
+    (problem,) = load_case_files([path]) or [None]
+    if problem:
+        raise ValueError(problem["error"])
 
 
 def _cell(item) -> Optional[Dict[str, Any]]:
     """The cell a test observes (with its key), or None for other tests."""
-    callspec = getattr(item, "callspec", None)
-    if callspec is None or not {"behaviour", "exporter", "device"} <= set(callspec.params):
-        return None
-    params = callspec.params
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if not {"behaviour", "exporter", "device"} <= set(params) or not isinstance(params["behaviour"], Behaviour):
+        return None  # not a cell, or the placeholder of an empty parametrization (no behaviour selected)
     behaviour, exporter, device = params["behaviour"], params["exporter"].name, params["device"]
     # the key lets the host record a crash or timeout that a rerun can reuse
     key = cell_key(torch_version(), behaviour, exporter, device)
@@ -119,19 +132,29 @@ def _cell(item) -> Optional[Dict[str, Any]]:
 
 def _check_key(item) -> Optional[str]:
     """The key of a keyed_check test: what a cell's key holds, but the exporter."""
-    if item.get_closest_marker("keyed_check") is None:
+    behaviour = getattr(getattr(item, "callspec", None), "params", {}).get("behaviour")
+    if item.get_closest_marker("keyed_check") is None or not isinstance(behaviour, Behaviour):
         return None
-    return check_key(torch_version(), item.callspec.params["behaviour"], item.originalname)
+    return check_key(torch_version(), behaviour, item.originalname)
 
 
 class MatrixPlugin:
     """One run of the suite: its stream, and the earlier stream it may reuse."""
 
-    def __init__(self, config, recorder: Recorder, previous: Dict[str, List[Dict[str, Any]]]):
+    def __init__(
+        self,
+        config,
+        recorder: Recorder,
+        previous: Dict[str, List[Dict[str, Any]]],
+        only_cases: bool = False,
+        case_file_errors: Optional[List[Dict[str, str]]] = None,
+    ):
         self.config = config
         self.recorder = recorder
         self.previous = previous  # reusable lines of an earlier run, by key
         self.cell_timeout = config.getoption("--exportmatrix-cell-timeout")
+        self.only_cases = only_cases  # observe the case files' behaviours only
+        self.case_file_errors = case_file_errors or []  # the case files that could not be loaded
 
     def reuse(self, kind: str, key: str) -> bool:
         """Write the earlier run's lines for `key` again, if there are any."""
@@ -143,6 +166,11 @@ class MatrixPlugin:
 
     @pytest.hookimpl(trylast=True)  # after -k and -m have deselected theirs
     def pytest_collection_modifyitems(self, config, items):
+        if self.only_cases:  # the seed file is about the built-in catalogue
+            catalogue = [item for item in items if item.get_closest_marker("catalogue_only") is not None]
+            if catalogue:
+                items[:] = [item for item in items if item.get_closest_marker("catalogue_only") is None]
+                config.hook.pytest_deselected(items=catalogue)
         # a resumed run skips what its stream already finished; a rerun copies
         # each cell whose key is unchanged from the earlier stream here, at once,
         # rather than paying a test's setup and report for a copy
@@ -194,10 +222,19 @@ class MatrixPlugin:
         return report
 
     def pytest_sessionfinish(self, session, exitstatus):
+        if self.case_file_errors and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            # a case file was left out: the run is not all that was asked of it
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         recorder = self.recorder
-        end = {"observations": recorder.observations, "reused": recorder.reused, "exitstatus": int(exitstatus)}
+        end = {"observations": recorder.observations, "reused": recorder.reused, "exitstatus": int(session.exitstatus)}
         recorder.write("end", end)
         recorder.close()
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if self.case_file_errors:
+            terminalreporter.section("exportmatrix: case files not loaded", red=True)
+            for problem in self.case_file_errors:
+                terminalreporter.line(problem["error"], red=True)
 
 
 def _plugin(request) -> MatrixPlugin:

@@ -1,8 +1,10 @@
-"""What is really installed: torch with its local tag, CUDA/HIP, Python, devices."""
+"""What is really installed: torch with its local tag, CUDA/HIP, Python,
+devices, and every distribution with its version."""
 
 from __future__ import annotations
 
 import platform
+import re
 import sys
 from typing import Any, Dict, List
 
@@ -27,6 +29,24 @@ def devices() -> List[str]:
     return found
 
 
+def normalise_name(name: str) -> str:
+    """A distribution's name as PEP 503 normalises it: "Typing_Extensions" -> "typing-extensions"."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def packages() -> Dict[str, str]:
+    """Every installed distribution, by normalised name, sorted: {"numpy": "1.26.4", ...}.
+    Where a name is installed twice, the one found first on sys.path (the one imported)."""
+    from importlib import metadata
+
+    found: Dict[str, str] = {}
+    for distribution in metadata.distributions():
+        name = distribution.metadata["Name"]
+        if name:
+            found.setdefault(normalise_name(name), str(distribution.version))
+    return dict(sorted(found.items()))
+
+
 def probe() -> Dict[str, Any]:
     import torch
 
@@ -44,5 +64,6 @@ def probe() -> Dict[str, Any]:
         "machine": platform.machine(),
         "devices": devices(),
         "gpus": gpu_names,
+        "packages": packages(),
         "status": "ok",
     }

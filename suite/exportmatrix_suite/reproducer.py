@@ -1,5 +1,6 @@
 """A minimal standalone reproducer for one cell: the behaviour's own code
-(taken from its declaration, decorator removed), the exact capture code the
+(taken from its declaration, decorator removed, with the module-level helpers
+it uses and its file's own imports), the exact capture code the
 suite ran for this release, and the verdict of the suite's own classification
 rule: classify.py's text, carried verbatim, whose observe() the reproducer
 calls on its build() and capture() and which prints `OUTCOME: <outcome>`.
@@ -30,7 +31,7 @@ Run it with that torch installed: python {file_name}
 It prints OUTCOME: <outcome> as judged by exportmatrix's own rule (its
 classify.py, carried verbatim below), then the evidence.
 """
-import io
+{future}import io
 import sys
 import types
 
@@ -47,7 +48,7 @@ DEVICE = "{device}"
 
 # -- the behaviour, as declared -------------------------------------------------
 
-{support}
+{imports}{support}
 
 make_inputs = {inputs}
 reset = {reset}
@@ -153,10 +154,22 @@ def _file_tree(path: str) -> ast.Module:
 
 
 def _defined_names(node: ast.stmt) -> List[str]:
-    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [node.name]
     if isinstance(node, ast.Assign):
-        return [target.id for target in node.targets if isinstance(target, ast.Name)]
+        return [name for target in node.targets for name in _target_names(target)]
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        return _target_names(node.target)
+    return []
+
+
+def _target_names(target: ast.expr) -> List[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for item in target.elts for name in _target_names(item)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
     return []
 
 
@@ -164,16 +177,59 @@ def _used_names(node: ast.AST) -> Set[str]:
     return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
 
 
+def _is_behaviour_decorator(decorator: ast.expr) -> bool:
+    """@behaviour(...) or @exportmatrix_suite.behaviour(...)."""
+    if not isinstance(decorator, ast.Call):
+        return False
+    func = decorator.func
+    return (isinstance(func, ast.Name) and func.id == "behaviour") or (
+        isinstance(func, ast.Attribute) and func.attr == "behaviour"
+    )
+
+
+def _suite_import(node: ast.stmt) -> bool:
+    """An import of the suite itself, which a reproducer does without."""
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and (node.module or "").split(".")[0] == "exportmatrix_suite"
+    return isinstance(node, ast.Import) and any(
+        alias.name.split(".")[0] == "exportmatrix_suite" for alias in node.names
+    )
+
+
+def _imports(tree: ast.Module) -> Dict[str, str]:
+    """The file's own top-level imports, as a reproducer carries them: its
+    __future__ imports first (they must open the script), then the others but
+    the suite's own and a plain `import torch`, which the template has."""
+    future, others = [], []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            future.append(ast.unparse(node))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and not _suite_import(node):
+            if isinstance(node, ast.Import):
+                names = [alias for alias in node.names if not (alias.name == "torch" and alias.asname is None)]
+                if not names:
+                    continue
+                node = ast.Import(names=names)
+            others.append(ast.unparse(node))
+    return {
+        "future": "".join(line + "\n" for line in future),
+        "imports": "".join(line + "\n" for line in others) + ("\n\n" if others else ""),
+    }
+
+
 def _decorator_options(node: ast.ClassDef) -> Dict[str, ast.expr]:
     for decorator in node.decorator_list:
-        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "behaviour":
+        if _is_behaviour_decorator(decorator):
+            assert isinstance(decorator, ast.Call)
             return {keyword.arg: keyword.value for keyword in decorator.keywords if keyword.arg}
     return {}
 
 
 def behaviour_source(behaviour: Any) -> Dict[str, str]:
     """The statements of the behaviour's file that its class and options
-    need (transitively), decorators removed; and its option expressions."""
+    need (transitively: the module-level functions, classes and constants
+    they name), @behaviour removed; its option expressions; and the file's
+    own imports."""
     tree = _file_tree(inspect.getsourcefile(behaviour.module_class) or "")
     statements = [node for node in tree.body if _defined_names(node)]
     by_name = {name: node for node in statements for name in _defined_names(node)}
@@ -191,6 +247,7 @@ def behaviour_source(behaviour: Any) -> Dict[str, str]:
             pending += _used_names(ast.Module(body=[_undecorated(node)], type_ignores=[]))
     chosen = [_undecorated(node) for node in statements if set(_defined_names(node)) & wanted]
     return {
+        **_imports(tree),
         "support": "\n\n\n".join(ast.unparse(node) for node in chosen),
         "inputs": ast.unparse(options["inputs"]),
         "reset": ast.unparse(options["extra_reset"]) if "extra_reset" in options else "lambda: None",
@@ -199,8 +256,10 @@ def behaviour_source(behaviour: Any) -> Dict[str, str]:
 
 
 def _undecorated(node: ast.stmt) -> ast.stmt:
-    if isinstance(node, ast.ClassDef) and node.decorator_list:
-        copy = ast.ClassDef(node.name, node.bases, node.keywords, node.body, [], *_type_params(node))
+    """The statement without its @behaviour decorator (a helper's own decorators stay)."""
+    if isinstance(node, ast.ClassDef) and any(_is_behaviour_decorator(item) for item in node.decorator_list):
+        kept = [item for item in node.decorator_list if not _is_behaviour_decorator(item)]
+        copy = ast.ClassDef(node.name, node.bases, node.keywords, node.body, kept, *_type_params(node))
         return ast.fix_missing_locations(ast.copy_location(copy, node))
     return node
 

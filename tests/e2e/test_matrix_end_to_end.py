@@ -30,15 +30,6 @@ SEED_TESTS = [
 VENVS = {"2.4": "torch-2-4-3-11", "2.10": "torch-2-10-3-11"}  # nox: <session>-<python>, dots as dashes
 
 
-@pytest.fixture(scope="module")
-def config(root, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("e2e")
-    text = (root / "matrix.toml").read_text()
-    text = re.sub(r"(?ms)^releases = \[.*?\]", 'releases = ["2.4", "2.10", "2.99"]', text, count=1)
-    (folder / "matrix.toml").write_text(text)
-    return folder / "matrix.toml"
-
-
 def nox(root, config, results, *arguments):
     environment = dict(os.environ, EXPORTMATRIX_CONFIG=str(config), EXPORTMATRIX_RESULTS=str(results))
     return subprocess.run(

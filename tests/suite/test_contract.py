@@ -48,6 +48,7 @@ def test_the_package_imports_without_torch():
         "sys.meta_path.insert(0, Block())\n"
         "import exportmatrix_suite, exportmatrix_suite.classify, exportmatrix_suite.declare\n"
         "import exportmatrix_suite.keys, exportmatrix_suite.recorder, exportmatrix_suite.reproducer\n"
+        "import exportmatrix_suite.cases, exportmatrix_suite.probe\n"
         "from exportmatrix_suite import behaviour\n"
         "assert 'torch' not in sys.modules\n"
     )

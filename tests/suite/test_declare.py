@@ -1,10 +1,20 @@
 """Declaring a behaviour: validated when declared, an id only once (no torch needed)."""
 
 import dataclasses
+import hashlib
+from pathlib import Path
 
 import pytest
 from exportmatrix_suite import behaviour
-from exportmatrix_suite.declare import REGISTRY, state_kind
+from exportmatrix_suite.declare import (
+    REGISTRY,
+    Behaviour,
+    Source,
+    mutates_problem,
+    selected,
+    source_of,
+    state_kind,
+)
 
 
 class Module:
@@ -40,12 +50,15 @@ def test_a_valid_declaration_joins_the_registry(registry):
         "tags": ["test"],
         "seed_test": None,
         "mutates": ["attribute n", "input 0", "global TOTALS", "class attribute calls"],
+        "source": {"file": __file__, "sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]},
     }
+    assert not declared.source.case_file
 
 
-def test_an_id_declared_twice_is_refused(registry):
+def test_an_id_declared_twice_is_refused_naming_where_it_is(registry):
     declare()
-    with pytest.raises(ValueError, match="'test.declared' is declared twice"):
+    where = "already declared in %s \\(class Module\\)" % __file__
+    with pytest.raises(ValueError, match="'test.declared' is declared twice: it is " + where):
         declare(description="another module, the same id")
     assert [b.id for b in registry].count("test.declared") == 1
 
@@ -68,6 +81,7 @@ def test_an_id_declared_twice_is_refused(registry):
         ({"warmup_calls": -1}, "warmup_calls must not be negative"),
         ({"warmup_calls": 1.5}, "warmup_calls must be an int"),
         ({"seed_test": 3}, "seed_test must be"),
+        ({"inputs": None}, "inputs is missing"),
     ],
 )
 def test_an_invalid_declaration_is_refused_with_the_reason(registry, changes, problem):
@@ -79,6 +93,44 @@ def test_an_invalid_declaration_is_refused_with_the_reason(registry, changes, pr
 def test_an_unknown_option_is_refused(registry):
     with pytest.raises(TypeError):
         declare(mutate=("attribute n",))
+    with pytest.raises(TypeError, match="source"):  # recorded, never declared
+        declare(source=Source("elsewhere.py", None))
+
+
+def test_missing_inputs_are_named(registry):
+    with pytest.raises(ValueError, match="behaviour 'test.declared': inputs is missing"):
+        behaviour(id="test.declared", description="no inputs", tags=("test",))(Module)
+
+
+def test_a_suite_file_is_recorded_relative_to_the_suite_folder():
+    source = source_of(Behaviour)  # a class of exportmatrix_suite/declare.py
+    package = Path(__file__).resolve().parents[2] / "suite" / "exportmatrix_suite"
+    digest = hashlib.sha256((package / "declare.py").read_bytes()).hexdigest()[:16]
+    assert source == Source("exportmatrix_suite/declare.py", digest, case_file=False)
+
+
+def _declared(id, case_file, mutates=()):
+    return Behaviour(id, "d", ("test",), Module, _inputs, mutates=mutates, source=Source("f.py", "0" * 16, case_file))
+
+
+def test_only_cases_selects_the_case_files_behaviours_in_order():
+    registry = [_declared("a.built_in", False), _declared("b.case", True), _declared("c.built_in", False)]
+    registry.append(_declared("d.case", True))
+    assert [b.id for b in selected(registry, only_cases=False)] == ["a.built_in", "b.case", "c.built_in", "d.case"]
+    assert [b.id for b in selected(registry, only_cases=True)] == ["b.case", "d.case"]
+    assert selected([_declared("a.built_in", False)], only_cases=True) == []
+
+
+def test_a_mutation_the_eager_run_does_not_perform_is_named_with_what_it_did():
+    declared = _declared("case.kv", True, mutates=("buffer cache", "attribute step"))
+    assert mutates_problem(declared, ["attribute step", "buffer cache"]) is None
+    problem = mutates_problem(declared, ["attribute step", "buffer k"])
+    assert problem == (
+        "behaviour 'case.kv', declared in f.py (class Module): the eager run did not change 'buffer cache', "
+        "which mutates names; it changed 'buffer k', which mutates does not name; what it changed: "
+        "'attribute step', 'buffer k' (mutates=('buffer cache', 'attribute step'))"
+    )
+    assert "what it changed: nothing" in mutates_problem(declared, [])
 
 
 def test_a_declared_behaviour_is_frozen(registry):

@@ -135,3 +135,101 @@ def test_a_side_effect_the_artifact_loses_is_printed(counter, tmp_path):
     printed, done = run(tmp_path, render(counter, StubExporter("stub", snippet), "cpu", "diverges", "2.4.1"))
     assert printed == ["OUTCOME: diverges"], done.stdout + done.stderr
     assert "  attribute n after call 1: eager 1, exported 0" in done.stdout
+
+
+HELPED_CASE = '''from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from exportmatrix_suite import behaviour
+
+SCALE = math.sqrt(4.0)
+UNUSED = math.pi
+
+
+@dataclass
+class Config:
+    step: float = SCALE
+
+
+class Helper:
+    def __init__(self) -> None:
+        self.config = Config()
+
+    def bump(self, n: float) -> float:
+        return n + self.config.step
+
+
+@behaviour(
+    id="stub.helped",
+    description="uses a helper class, a dataclass, a constant and an imported module",
+    tags=("test",),
+    inputs=lambda: ([1.0],),
+    mutates=("attribute n",),
+)
+class Helped:
+    def __init__(self) -> None:
+        self.n = 0.0
+        self.helper = Helper()
+
+    def to(self, device: str) -> Helped:
+        return self
+
+    def __call__(self, items):
+        self.n = self.helper.bump(self.n)
+        return F.identity(items[0]) + self.n
+
+
+@behaviour(id="stub.other", description="uses nothing of the above", tags=("test",), inputs=lambda: ([UNUSED],))
+class Other:
+    def to(self, device):
+        return self
+
+    def __call__(self, items):
+        return items[0]
+'''
+
+STUB_NN = {
+    "torch/nn/__init__.py": "",
+    "torch/nn/functional.py": "def identity(x):\n    return x\n",
+}
+
+
+@pytest.fixture
+def helped(tmp_path, monkeypatch):
+    """stub.helped, loaded as a case file against the stand-in torch."""
+    from exportmatrix_suite.cases import load_case_file
+
+    for name, content in {**STUB_TORCH, **STUB_NN}.items():
+        (tmp_path / "stub" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "stub" / name).write_text(content)
+    monkeypatch.syspath_prepend(str(tmp_path / "stub"))
+    before, modules = list(REGISTRY), set(sys.modules)
+    path = tmp_path / "helped_cases.py"
+    path.write_text(HELPED_CASE)
+    assert load_case_file(str(path)) is None
+    (declared,) = [b for b in REGISTRY if b.id == "stub.helped"]
+    yield declared
+    REGISTRY[:] = before
+    for name in set(sys.modules) - modules:  # the stand-in torch too
+        del sys.modules[name]
+
+
+def test_a_case_reproducer_carries_the_files_imports_and_the_helpers_its_class_uses(helped, tmp_path):
+    text = render(helped, StubExporter("stub", "artifact = mod"), "cpu", "holds", "2.4.1")
+    ast.parse(text)
+    head, _, _ = text.partition("# -- the capture")
+    assert "\nfrom __future__ import annotations\nimport io\n" in text  # right after the docstring
+    assert "\nimport math\nfrom dataclasses import dataclass\nimport torch.nn.functional as F\n" in head
+    assert head.count("\nimport torch\n") == 1 and "exportmatrix_suite" not in head
+    assert "@dataclass\nclass Config:" in head and "SCALE = math.sqrt(4.0)" in head and "class Helper:" in head
+    assert "@behaviour" not in head and "class Helped:" in head
+    assert "UNUSED" not in head and "class Other" not in head
+    printed, done = run(tmp_path, text)  # the stand-in torch.nn is in tmp_path/stub, beside run()'s torch
+    assert printed == ["OUTCOME: holds"], done.stdout + done.stderr
+    printed, done = run(tmp_path, render(helped, StubExporter("stub", "artifact = lambda items: 2.0"), "cpu", "x", "?"))
+    assert printed == ["OUTCOME: diverges"], done.stdout + done.stderr
