@@ -175,7 +175,7 @@ def run_environment(
         described.update(options.cases.describe())
     if options.problems:
         report_problems(options.problems)
-        described["case_file_errors"] = [{"error": problem} for problem in options.problems]
+        described["case_file_errors"] = [{"file": p.split(":")[0], "error": p} for p in options.problems]
     install_environment(session, environment, results, described)
     if install_only or options.install_only:
         return None
