@@ -20,11 +20,11 @@ from exportmatrix.run import (
     ResultsLock,
     SessionOptions,
     add_case_options,
+    report_problems,
     resolve_cases,
     reused_cells,
     run_batch,
 )
-from exportmatrix.run.session import report_problems
 from exportmatrix.streams import envs_dir
 
 

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from exportmatrix.base import SUITE_DIR
-from exportmatrix.config import make_id
+from exportmatrix.config import Cases, make_id
 from exportmatrix.run.session import PROBE
 from exportmatrix.run.suite_runner import run_suite
 from exportmatrix.streams import remove_stale, stream_path
@@ -32,7 +32,9 @@ def probe(python: str) -> tuple[str, str]:
     return torch_version, python_version
 
 
-def run_installed(python: str, results: Path, build: str, cell_timeout: float, fresh: bool) -> tuple[int, Path]:
+def run_installed(
+    python: str, results: Path, build: str, cell_timeout: float, fresh: bool, cases: Cases | None = None
+) -> tuple[int, Path]:
     torch_version, python_version = probe(python)
     environment_id = make_id(torch_version, python_version, build, is_default_build=False)
     release = ".".join(re.findall(r"\d+", torch_version)[:2])
@@ -44,10 +46,12 @@ def run_installed(python: str, results: Path, build: str, cell_timeout: float, f
         "python_requested": python_version,
         "interpreter": str(python),
         "id": environment_id,
+        **(cases.describe() if cases and cases.active else {}),
     }
     path = stream_path(results, environment_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(results, session, path)
     print("exportmatrix: running the suite with %s (torch %s) into %s" % (python, torch_version, path), flush=True)
-    returncode = run_suite(Path(python), SUITE_DIR, path, described, cell_timeout, reuse=not fresh)
+    extra = cases.suite_arguments() if cases else []
+    returncode = run_suite(Path(python), SUITE_DIR, path, described, cell_timeout, reuse=not fresh, extra=extra)
     return returncode, path
