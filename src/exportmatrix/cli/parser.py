@@ -7,6 +7,7 @@ from typing import Callable
 
 from exportmatrix import __version__
 from exportmatrix.cli import commands
+from exportmatrix.run import add_case_options
 
 AddParser = Callable[..., argparse.ArgumentParser]  # a subcommand's add_parser
 RESULTS_HELP = "the results folder (default: results)"
@@ -51,14 +52,7 @@ def _run(add: AddParser) -> None:
     )
     sub.add_argument("--cell-timeout", type=float, default=120, help="seconds one cell may run (default: 120)")
     sub.add_argument("--fresh", action="store_true", help="rerun every cell, reuse nothing")
-    sub.add_argument(
-        "--behaviours",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="a case file that joins the suite (repeatable)",
-    )
-    sub.add_argument("--only-cases", action="store_true", help="run only the case files' behaviours")
+    add_case_options(sub, installs=False)
     sub.set_defaults(run=commands.run)
 
 

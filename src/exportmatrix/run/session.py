@@ -75,7 +75,8 @@ def options_parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-def add_case_options(parser: argparse.ArgumentParser) -> None:
+def add_case_options(parser: argparse.ArgumentParser, installs: bool = True) -> None:
+    """--behaviours and --only-cases; --with where the command installs."""
     parser.add_argument(
         "--behaviours",
         action="append",
@@ -84,6 +85,8 @@ def add_case_options(parser: argparse.ArgumentParser) -> None:
         help="a case file of your own behaviours; it joins the suite (repeatable)",
     )
     parser.add_argument("--only-cases", action="store_true", help="run only the case files' behaviours")
+    if not installs:
+        return
     parser.add_argument(
         "--with",
         dest="requirements",
