@@ -139,3 +139,23 @@ def test_the_case_options_reach_both_stages_of_every_session(tmp_path):
         ["nox", "-s", "torch-2.4", "--", INSTALL_ONLY, *posargs],
         ["nox", "-s", "torch-2.4", "--", *posargs],
     ]
+
+
+def test_case_file_problems_reach_the_matrix_and_its_reports(tmp_path):
+    from streams_factory import environment, observation, write_stream
+
+    from exportmatrix.merge import aggregate
+    from exportmatrix.reports import markdown, terminal
+
+    errors = [
+        {"file": "/w/broken.py", "error": "/w/broken.py:3: SyntaxError: invalid syntax"},  # found by the host
+        {"file": "/w/raises.py", "error": "/w/raises.py:9: ImportError: No module named 'einops'"},  # by the suite
+    ]
+    described = environment(
+        "torch-2.4.1-py3.11", "2.4", "2.4.1", case_files=["/w/mine.py"], only_cases=False, case_file_errors=errors
+    )
+    write_stream(tmp_path, described, [observation("buffer.add_", "export_strict", "holds")])
+    matrix = aggregate(tmp_path).matrix  # raises if the matrix breaks its schema
+    assert matrix["environments"][0]["case_file_errors"] == errors
+    for text in (terminal.render(matrix), markdown.render(matrix)):
+        assert "torch-2.4.1-py3.11: /w/raises.py:9: ImportError: No module named 'einops'" in text
