@@ -136,6 +136,8 @@ _PATTERNS = [
     (_ADDRESS, "0x…"),
     (re.compile(r"\.py:\d+"), ".py:N"),
     (re.compile(r"(/tmp|/var/folders|/private/var)/[^\s'\":,)]+"), "<tmp>"),
+    # an installed package's path names the machine and the environment, not the failure
+    (re.compile(r"[^\s'\"(<]*[/\\](site|dist)-packages[/\\]"), "<site-packages>/"),
     (re.compile(r"File \"[^\"]+\""), 'File "<file>"'),
     (re.compile(r"\bline \d+"), "line N"),
     # control characters and bidirectional overrides would garble a report

@@ -58,6 +58,14 @@ def test_messages_are_normalised():
     assert len(normalise_message("y" * 5000)) == 300
 
 
+def test_where_a_package_is_installed_is_not_part_of_a_message():
+    message = "hasattr: TorchVariable(<module 'torch' from '%s/site-packages/torch/__init__.py'>)"
+    here = normalise_message(message % "/work/.nox/torch-2-0-3-10/lib/python3.10")
+    elsewhere = normalise_message(message % "/home/ci/venv/lib64/python3.10")
+    assert here == elsewhere == "hasattr: TorchVariable(<module 'torch' from '<site-packages>/torch/__init__.py'>)"
+    assert normalise_message("in C:\\envs\\t\\Lib\\site-packages\\torch\\x") == "in <site-packages>/torch\\x"
+
+
 # -- exactness: every element counts, and a difference says where ------------
 
 
