@@ -20,8 +20,8 @@ from exportmatrix.run import (
     ResultsLock,
     SessionOptions,
     add_case_options,
+    options_from,
     report_problems,
-    resolve_cases,
     reused_cells,
     run_batch,
 )
@@ -98,9 +98,9 @@ def report_batch(batch: Batch, results: Path) -> None:
 def session_options(config: MatrixConfig, arguments: argparse.Namespace, invoked_from: Path) -> SessionOptions:
     """The case files (matrix.toml's, then the command line's, checked before
     anything is installed) and packages every session gets."""
-    options = resolve_cases(arguments.behaviours, config.case_files, arguments.only_cases, invoked_from)
+    options = options_from(arguments, config.case_files, invoked_from)
     report_problems(options.problems)
-    return SessionOptions(options.cases, tuple(arguments.requirements), problems=options.problems)
+    return options
 
 
 def matrix_main(

@@ -64,7 +64,7 @@ def unchanged(environments: list[Environment], results: Path, options: SessionOp
         e.session_name
         for e in environments
         if (path := stream_of(results, e.session_name))
-        and still_valid(path, environment_fingerprint(options.environment(e), cases=options.cases))
+        and still_valid(path, environment_fingerprint(e, cases=options.cases))
     ]
 
 
@@ -96,6 +96,7 @@ def run_batch(
     fresh: bool = False,
     options: SessionOptions = NO_OPTIONS,
 ) -> Batch:
+    environments = [options.environment(e) for e in environments]  # with the packages the cases need
     batch = Batch(missing=missing_pythons(environments, results))
     if fresh:
         os.environ["EXPORTMATRIX_FRESH"] = "1"  # inherited by the sessions
@@ -109,7 +110,7 @@ def run_batch(
 
     def installed(name: str) -> bool:
         venv = recorded_venv(results, name)
-        return venv is not None and installed_as_requested(venv, options.environment(by_name[name]))
+        return venv is not None and installed_as_requested(venv, by_name[name])
 
     names = [e.session_name for e in to_run]
     command, logs = nox_command(noxfile), results / "logs"

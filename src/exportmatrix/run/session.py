@@ -108,10 +108,15 @@ def resolve_cases(files: list[str], configured: tuple[Path, ...], only: bool, in
     return SessionOptions(Cases(usable, only), problems=tuple(problems))
 
 
-def session_options(posargs: list[str], configured: tuple[Path, ...], invoked_from: Path) -> SessionOptions:
-    parsed = options_parser("nox -s torch-X.Y --").parse_args(posargs)
+def options_from(parsed: argparse.Namespace, configured: tuple[Path, ...], invoked_from: Path) -> SessionOptions:
+    """Options parsed by a parser with add_case_options (and --only-install, where it has one)."""
     resolved = resolve_cases(parsed.behaviours, configured, parsed.only_cases, invoked_from)
-    return dataclasses.replace(resolved, requirements=tuple(parsed.requirements), install_only=parsed.install_only)
+    install_only = getattr(parsed, "install_only", False)
+    return dataclasses.replace(resolved, requirements=tuple(parsed.requirements), install_only=install_only)
+
+
+def session_options(posargs: list[str], configured: tuple[Path, ...], invoked_from: Path) -> SessionOptions:
+    return options_from(options_parser("nox -s torch-X.Y --").parse_args(posargs), configured, invoked_from)
 
 
 def report_problems(problems: tuple[str, ...]) -> None:
