@@ -9,7 +9,9 @@ duck typing, and stand-ins of plain Python prove the rule without a release.
 
 The rule, in the order observe() applies it:
 
-1. An exporter that does not exist in this release is `unsupported`.
+1. An exporter that does not exist in this release (for these shapes) is
+   `unsupported`; so is a `dynamic` cell of a behaviour whose shapes cannot be
+   dynamic (it says why, or its eager run fails at other sizes).
 2. Eager: a fresh instance runs its warm-up calls, then two successive calls;
    after each, its output and every observable value are frozen.
 3. Capture: another fresh instance runs the same warm-up calls and is captured;
@@ -20,6 +22,17 @@ The rule, in the order observe() applies it:
    which is `export-error`. After call k the output and the observable state
    are compared with eager's after call k: any difference is `diverges`,
    none is `holds`.
+
+Shapes. A `static` cell captures and calls with the declared inputs. In a
+`dynamic` cell one dimension of each tensor input (dimension 0 unless the
+behaviour names others) is declared dynamic at capture, and call k gets
+inputs whose dynamic dimensions are k elements longer (see resized()), made
+afresh for each call; eager gets the very same sequence of inputs.
+
+An artifact whose `state_hidden` is true keeps its own copy of the module's
+state where no user can read it (an AOTInductor package): it is judged on its
+outputs, its inputs and the state outside the module, and the evidence lists
+the module's names that were not observable (`not_observable`).
 
 Observable state, by the names of the module the user exported: every
 buffer, parameter (with its requires_grad) and public instance attribute of
@@ -75,6 +88,11 @@ STATE_KINDS = MODULE_STATE_KINDS + (INPUT_KIND,) + EXTRA_STATE_KINDS
 
 MISSING = ("missing",)
 
+STATIC = "static"
+DYNAMIC = "dynamic"
+SHAPES = (STATIC, DYNAMIC)
+MIN_DYNAMIC_SIZE = 2  # export specializes a dimension of size 0 or 1
+
 
 # -- the contracts: what observe() needs of a behaviour and an exporter -------
 
@@ -91,6 +109,10 @@ class Behaviour(Protocol):
 
     id: str
     warmup_calls: int  # eager calls on the module before it is captured
+    # per input, the dimension a dynamic cell makes dynamic (None: none of
+    # that input); None as a whole: dimension 0 of every tensor input
+    dynamic_dims: Optional[Tuple[Optional[int], ...]]
+    static_shapes_because: Optional[str]  # why its shapes cannot be dynamic, if they cannot
 
     def instantiate(self, device: str) -> Instance:
         """A fresh module and inputs, identical every time."""
@@ -108,6 +130,7 @@ class Artifact(Protocol):
     call: Callable[..., Any]  # how the user calls it
     user_view: Any  # what the user holds in place of the module (None: nothing)
     signature_mutations: Optional[Dict[str, Any]]  # torch.export's mutation entries, where there are some
+    state_hidden: bool  # it keeps its own copy of the module's state, which no user can read
 
 
 class Exporter(Protocol):
@@ -115,13 +138,15 @@ class Exporter(Protocol):
 
     name: str
     lazy: bool  # capture happens at the first call (torch.compile)
-    detail: str  # the capture code, for the evidence
 
-    def unavailable_reason(self) -> Optional[str]:
-        """Why this exporter does not exist in this release, or None."""
+    def unavailable_reason(self, shapes: str) -> Optional[str]:
+        """Why this exporter (or its dynamic-shape form) does not exist in this release, or None."""
 
-    def capture(self, module: Any, args: tuple) -> Artifact:
-        """Capture `module` called with `args`."""
+    def detail(self, dims: Any) -> str:
+        """The capture code, for the evidence (dims: see dynamic_dims(); None when static)."""
+
+    def capture(self, module: Any, args: tuple, dims: Any) -> Artifact:
+        """Capture `module` called with `args`, the dimensions `dims` declared dynamic."""
 
 
 class BehaviourBroken(Exception):
@@ -478,6 +503,78 @@ def snapshot(module: Any, user_view: Any, args: tuple, extra_state: Dict[str, An
     return state
 
 
+# -- dynamic shapes: which dimensions, and inputs of other sizes ------------
+
+
+def dynamic_dims(args: tuple, declared: Optional[Tuple[Optional[int], ...]] = None) -> tuple:
+    """Per input, mirroring its nesting (lists, tuples, dicts): for a tensor the
+    dimension made dynamic (or None), for anything else None. `declared` gives
+    one dimension (or None) per input; without it, dimension 0 of every tensor
+    with at least one dimension."""
+    if declared is not None and len(declared) != len(args):
+        raise ValueError("dynamic_dims names %d inputs, the behaviour has %d" % (len(declared), len(args)))
+    chosen = declared if declared is not None else (0,) * len(args)
+    return tuple(_dims_of(arg, dim) for arg, dim in zip(args, chosen))
+
+
+def _dims_of(value: Any, dim: Optional[int]) -> Any:
+    if _is_tensor(value):
+        return dim if dim is not None and len(value.shape) > dim else None
+    if isinstance(value, (list, tuple)):
+        return type(value)(_dims_of(item, dim) for item in value)
+    if isinstance(value, dict):
+        return {key: _dims_of(item, dim) for key, item in value.items()}
+    return None
+
+
+def _pairs(value: Any, dims: Any) -> List[Tuple[Any, int]]:
+    """(tensor, dynamic dimension) of every tensor with one, in order."""
+    if _is_tensor(value):
+        return [] if dims is None else [(value, dims)]
+    if isinstance(value, (list, tuple)):
+        return [pair for item, dim in zip(value, dims) for pair in _pairs(item, dim)]
+    if isinstance(value, dict):
+        return [pair for key in value for pair in _pairs(value[key], dims[key])]
+    return []
+
+
+def dynamic_sizes(args: tuple, dims: tuple) -> List[int]:
+    """The capture sizes of the dynamic dimensions, in order."""
+    return [int(tensor.shape[dim]) for tensor, dim in _pairs(args, dims)]
+
+
+def resized(value: Any, dims: Any, extra: int) -> Any:
+    """A fresh copy of `value` whose dynamic dimensions are `extra` elements
+    longer: the tensor repeated along that dimension and cut to length, so
+    values stay those the behaviour chose (an index stays in range)."""
+    if _is_tensor(value):
+        if dims is None:
+            return value.clone()
+        size = int(value.shape[dims])
+        repeats = [1] * len(value.shape)
+        repeats[dims] = -(-(size + extra) // max(size, 1))
+        longer = value.detach().repeat(*repeats).narrow(dims, 0, size + extra).clone()
+        return longer.requires_grad_() if getattr(value, "requires_grad", False) else longer
+    if isinstance(value, (list, tuple)):
+        return type(value)(resized(item, dim, extra) for item, dim in zip(value, dims))
+    if isinstance(value, dict):
+        return {key: resized(item, dims[key], extra) for key, item in value.items()}
+    return value
+
+
+def sizes_by_call(args: tuple, dims: tuple) -> Dict[str, List[int]]:
+    """The sizes of the dynamic dimensions at capture and at each call."""
+    found = {"capture": dynamic_sizes(args, dims)}
+    for call in range(1, CALLS + 1):
+        found["call %d" % call] = [size + call for size in found["capture"]]
+    return found
+
+
+def describe_dims(dims: Any) -> str:
+    """dims as text: "(0,)", "([0, 0],)", "({'a': 0},)"."""
+    return repr(dims)
+
+
 # -- the steps of one cell -----------------------------------------------------
 
 Observed = Tuple[Any, Dict[str, Any]]  # a call's frozen output, and the state after it
@@ -509,17 +606,29 @@ def _fresh(behaviour: Behaviour, device: str) -> Instance:
     return instance
 
 
-def _observe_call(behaviour: Behaviour, call: Callable[..., Any], instance: Instance, user_view: Any) -> Observed:
-    output = freeze(call(*instance.args))
+def _call_args(instance: Instance, dims: Any) -> List[tuple]:
+    """The arguments of each call: the captured ones (static), or for call k
+    new ones whose dynamic dimensions are k elements longer, made before
+    anything runs (so capture and earlier calls cannot change them)."""
+    if dims is None:
+        return [instance.args] * CALLS
+    return [resized(instance.args, dims, call) for call in range(1, CALLS + 1)]
+
+
+def _observe_call(
+    behaviour: Behaviour, call: Callable[..., Any], instance: Instance, user_view: Any, args: tuple
+) -> Observed:
+    output = freeze(call(*args))
     extra = behaviour.extra_state(instance.module)
-    return output, snapshot(instance.module, user_view, instance.args, extra)
+    return output, snapshot(instance.module, user_view, args, extra)
 
 
-def eager_trace(behaviour: Behaviour, device: str) -> List[Observed]:
+def eager_trace(behaviour: Behaviour, device: str, shapes: str = STATIC) -> List[Observed]:
     """What eager does over the successive calls: the reference."""
     try:
         instance = _fresh(behaviour, device)
-        return [_observe_call(behaviour, instance.module, instance, None) for _ in range(CALLS)]
+        dims = dynamic_dims(instance.args, behaviour.dynamic_dims) if shapes == DYNAMIC else None
+        return [_observe_call(behaviour, instance.module, instance, None, args) for args in _call_args(instance, dims)]
     except Exception as error:
         raise BehaviourBroken("%s: eager run raised %r" % (behaviour.id, error)) from error
 
@@ -531,24 +640,37 @@ def _call_failed(exporter: Exporter, call: int, error: Exception) -> Tuple[str, 
     return RUN_ERROR, {"phase": "call %d" % call, "error": describe_error(error)}
 
 
+def _hidden(observed: Observed) -> Observed:
+    """Without the module's own state (buffers, parameters, attributes)."""
+    output, state = observed
+    kept = {name: value for name, value in state.items() if name.split(" ", 1)[0] not in MODULE_STATE_KINDS}
+    return output, kept
+
+
 def _capture_and_compare(
-    behaviour: Behaviour, exporter: Exporter, instance: Instance, expected: List[Observed]
+    behaviour: Behaviour, exporter: Exporter, instance: Instance, expected: List[Observed], dims: Any
 ) -> Tuple[str, Dict[str, Any]]:
     """Capture the instance, call the artifact CALLS times, compare with eager."""
+    calls = _call_args(instance, dims)
     try:
-        artifact = exporter.capture(instance.module, instance.args)
+        artifact = exporter.capture(instance.module, instance.args, dims)
     except Exception as error:
         return EXPORT_ERROR, {"phase": "capture", "error": describe_error(error)}
     evidence: Dict[str, Any] = {"signature_mutations": artifact.signature_mutations}
+    if artifact.state_hidden:
+        evidence["not_observable"] = sorted(set(expected[0][1]) - set(_hidden(expected[0])[1]))
     differences: List[Dict[str, Any]] = []
     for call in range(1, CALLS + 1):
         try:
-            observed = _observe_call(behaviour, artifact.call, instance, artifact.user_view)
+            observed = _observe_call(behaviour, artifact.call, instance, artifact.user_view, calls[call - 1])
         except Exception as error:
             outcome, failure = _call_failed(exporter, call, error)
             evidence.update(failure)
             return outcome, evidence
-        differences += _differences(call, expected[call - 1], observed)
+        reference = expected[call - 1]
+        if artifact.state_hidden:
+            reference, observed = _hidden(reference), _hidden(observed)
+        differences += _differences(call, reference, observed)
     if differences:
         evidence["differences"] = differences[:MAX_DIFFERENCES]
         return DIVERGES, evidence
@@ -564,20 +686,52 @@ def _warning_texts(caught: list) -> List[str]:
     return texts[:MAX_WARNINGS]
 
 
+def _static_only(behaviour: Behaviour, device: str) -> Optional[str]:
+    """Why a dynamic cell of this behaviour cannot be observed, or None."""
+    if behaviour.static_shapes_because:
+        return "its shapes cannot be dynamic: %s" % behaviour.static_shapes_because
+    instance = _fresh(behaviour, device)
+    dims = dynamic_dims(instance.args, behaviour.dynamic_dims)
+    sizes = dynamic_sizes(instance.args, dims)
+    if not sizes:
+        return "none of its inputs is a tensor with a dimension to make dynamic"
+    small = [size for size in sizes if size < MIN_DYNAMIC_SIZE]
+    if small:
+        return "a dynamic dimension has size %d at capture (export specializes sizes 0 and 1)" % small[0]
+    try:
+        eager_trace(behaviour, device, DYNAMIC)
+    except BehaviourBroken as broken:
+        error = broken.__cause__ or broken
+        return "its eager run fails at other sizes of the dynamic dimension (%s: %s)" % (
+            type(error).__name__,
+            normalise_message(str(error)),
+        )
+    return None
+
+
 def observe(
-    behaviour: Behaviour, exporter: Exporter, device: str, clock: Callable[[], float] = time.perf_counter
+    behaviour: Behaviour,
+    exporter: Exporter,
+    device: str,
+    shapes: str = STATIC,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Dict[str, Any]:
     """Run one cell and return {"outcome": ..., "evidence": {...}}."""
-    reason = exporter.unavailable_reason()
+    if shapes not in SHAPES:
+        raise ValueError("shapes must be one of %s, not %r" % (", ".join(SHAPES), shapes))
+    reason = exporter.unavailable_reason(shapes) or (_static_only(behaviour, device) if shapes == DYNAMIC else None)
     if reason:
         return {"outcome": UNSUPPORTED, "evidence": {"reason": reason}}
-    expected = eager_trace(behaviour, device)
+    expected = eager_trace(behaviour, device, shapes)
     instance = _fresh(behaviour, device)
+    dims = dynamic_dims(instance.args, behaviour.dynamic_dims) if shapes == DYNAMIC else None
     started = clock()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        outcome, evidence = _capture_and_compare(behaviour, exporter, instance, expected)
+        outcome, evidence = _capture_and_compare(behaviour, exporter, instance, expected, dims)
     evidence["warnings"] = _warning_texts(caught)
     evidence["duration_s"] = round(clock() - started, 4)
-    evidence["exporter_detail"] = exporter.detail
+    evidence["exporter_detail"] = exporter.detail(instance.args, dims)
+    if dims is not None:
+        evidence["dynamic"] = {"dims": describe_dims(dims), "sizes": sizes_by_call(instance.args, dims)}
     return {"outcome": outcome, "evidence": evidence}

@@ -101,6 +101,10 @@ class Behaviour:
     # state outside the module (globals, closures, class attributes)
     extra_reset: Callable[[], None] = field(default=_no_reset)
     extra_state: Callable[[Any], Dict[str, Any]] = field(default=_no_extra_state)
+    # a dynamic-shapes cell makes this dimension of each input dynamic (None:
+    # not that input); unset, dimension 0 of every tensor input
+    dynamic_dims: Optional[Tuple[Optional[int], ...]] = None
+    static_shapes_because: Optional[str] = None  # why its shapes cannot be dynamic, if they cannot
     source: Source = UNKNOWN_SOURCE  # set by @behaviour, not an option
 
     def __post_init__(self) -> None:
@@ -128,6 +132,8 @@ class Behaviour:
             "seed_test": self.seed_test,
             "mutates": list(self.mutates),
             "source": self.source.declaration(),
+            **({"dynamic_dims": list(self.dynamic_dims)} if self.dynamic_dims is not None else {}),
+            **({"static_shapes_because": self.static_shapes_because} if self.static_shapes_because else {}),
         }
 
 
@@ -164,11 +170,23 @@ def _problems(declared: Behaviour) -> List[str]:
             for name in declared.mutates
             if not isinstance(name, str) or state_kind(name) is None
         ]
+    if declared.dynamic_dims is not None and (
+        not isinstance(declared.dynamic_dims, tuple) or not all(map(_dimension, declared.dynamic_dims))
+    ):
+        found.append("dynamic_dims must be a tuple with one dimension (an int >= 0) or None per input")
+    if declared.static_shapes_because is not None and (
+        not isinstance(declared.static_shapes_because, str) or not declared.static_shapes_because.strip()
+    ):
+        found.append("static_shapes_because must be a non-empty string (why its shapes cannot be dynamic)")
     if declared.seed_test is not None and not isinstance(declared.seed_test, str):
         found.append("seed_test must be a test name or None")
     if not isinstance(declared.source, Source):
         found.append("source is not an option (@behaviour records it)")
     return found
+
+
+def _dimension(dim: Any) -> bool:
+    return dim is None or (isinstance(dim, int) and not isinstance(dim, bool) and dim >= 0)
 
 
 def _tag(tag: Any) -> bool:
@@ -269,8 +287,8 @@ def behaviour(
 ) -> Callable[[type], type]:
     """Declare the decorated module class a behaviour; it joins REGISTRY.
 
-    Options: seed_test, warmup_calls, mutates, extra_reset, extra_state (see
-    Behaviour). Raises ValueError for an invalid declaration (inputs missing,
+    Options: seed_test, warmup_calls, mutates, extra_reset, extra_state,
+    dynamic_dims, static_shapes_because (see Behaviour). Raises ValueError for an invalid declaration (inputs missing,
     say) or an id that is already declared (naming where); TypeError for an
     unknown option."""
     if "source" in options:

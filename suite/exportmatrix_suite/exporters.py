@@ -10,15 +10,21 @@ variants (non-strict, serdes, retraceability).
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import inspect
 import io
+import os
 import re
+import shutil
+import tempfile
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch._dynamo  # not imported by `import torch` in 2.0
 
+from exportmatrix_suite.classify import DYNAMIC, dynamic_sizes
+from exportmatrix_suite.paths import PATH_SETS
 from exportmatrix_suite.probe import torch_version
 
 
@@ -42,12 +48,76 @@ def signature_mutations(program: Any) -> Dict[str, Any]:
 class Artifact:
     """What capture produced (a classify.Artifact): how to call it, what the
     user holds, and the mutations its graph signature declares (None where it
-    has none)."""
+    has none). A hidden-state artifact (an AOTInductor package) holds nothing
+    the user can read the module's names on."""
 
-    def __init__(self, artifact: Any, program: Any = None):
+    def __init__(self, artifact: Any, program: Any = None, state_hidden: bool = False):
         self.call = artifact
-        self.user_view = artifact
+        self.user_view = None if state_hidden else artifact
         self.signature_mutations = signature_mutations(program) if program is not None else None
+        self.state_hidden = state_hidden
+
+
+# -- dynamic shapes as capture code: torch.export.Dim, or 2.1's constraints ----
+
+
+def _leaves(value: Any, dims: Any, path: str) -> List[Tuple[str, int, int]]:
+    """(how the capture code reaches a tensor, its dynamic dimension, its size)."""
+    if isinstance(value, torch.Tensor):
+        return [] if dims is None else [(path, dims, int(value.shape[dims]))]
+    if isinstance(value, (list, tuple)):
+        return [
+            leaf for i, (item, dim) in enumerate(zip(value, dims)) for leaf in _leaves(item, dim, "%s[%d]" % (path, i))
+        ]
+    if isinstance(value, dict):
+        return [leaf for key in value for leaf in _leaves(value[key], dims[key], "%s[%r]" % (path, key))]
+    return []
+
+
+def _dim_names(args: tuple, dims: tuple) -> Dict[int, str]:
+    """One torch.export.Dim per capture size: inputs of one size share it (a batch)."""
+    sizes = sorted(set(dynamic_sizes(args, dims)))
+    return {size: "batch" if len(sizes) == 1 else "batch_%d" % size for size in sizes}
+
+
+def _spec(value: Any, dims: Any, names: Dict[int, str]) -> str:
+    if isinstance(value, torch.Tensor):
+        return "None" if dims is None else "{%d: %s}" % (dims, names[int(value.shape[dims])])
+    if isinstance(value, (list, tuple)):
+        items = [_spec(item, dim, names) for item, dim in zip(value, dims)]
+        if isinstance(value, list):
+            return "[%s]" % ", ".join(items)
+        return "(%s)" % (items[0] + "," if len(items) == 1 else ", ".join(items))
+    if isinstance(value, dict):
+        return "{%s}" % ", ".join("%r: %s" % (key, _spec(value[key], dims[key], names)) for key in value)
+    return "None"
+
+
+def dynamic_shapes_code(args: tuple, dims: tuple) -> str:
+    """Lines that define `dynamic_shapes` for torch.export (2.2 and later)."""
+    names = _dim_names(args, dims)
+    lines = ['%s = torch.export.Dim("%s")' % (name, name) for name in names.values()]
+    return "\n".join(lines + ["dynamic_shapes = %s" % _spec(args, dims, names)])
+
+
+def constraints_code(args: tuple, dims: tuple) -> str:
+    """Lines that define `constraints` (torch.export.dynamic_dim, 2.1 and 2.2);
+    inputs of one size are constrained equal."""
+    leaves = _leaves(args, dims, "args")
+    terms = ["torch.export.dynamic_dim(%s, %d)" % (path, dim) for path, dim, _ in leaves]
+    for i, (_, _, size) in enumerate(leaves):
+        first = next(j for j, leaf in enumerate(leaves) if leaf[2] == size)
+        if first != i:
+            terms.append("%s == %s" % (terms[first], terms[i]))
+    return "constraints = [\n%s\n]" % "".join("    %s,\n" % term for term in terms).rstrip("\n")
+
+
+def _export_has(parameter: str) -> bool:
+    return _has_torch_export() and parameter in _export_parameters()
+
+
+def _dynamo_export_has(parameter: str) -> bool:
+    return parameter in inspect.signature(torch._dynamo.export).parameters
 
 
 def _has_torch_export() -> bool:
@@ -66,41 +136,88 @@ def _export_parameters() -> List[str]:
     return list(inspect.signature(torch_export.export).parameters)
 
 
+def _export_dims(args: tuple, dims: Any) -> Tuple[str, str]:
+    """(lines defining the dynamic dimensions, the option passing them) for
+    torch.export.export: dynamic_shapes where it has them, else 2.1's constraints."""
+    if dims is None:
+        return "", ""
+    if _export_has("dynamic_shapes"):
+        return dynamic_shapes_code(args, dims) + "\n", ", dynamic_shapes=dynamic_shapes"
+    return constraints_code(args, dims) + "\n", ", constraints=constraints"
+
+
+def _export_dynamic_reason(shapes: str) -> Optional[str]:
+    if shapes == DYNAMIC and not (_export_has("dynamic_shapes") or _export_has("constraints")):
+        return "torch.export.export declares no dynamic dimension in this release (no dynamic_shapes, no constraints)"
+    return None
+
+
+def _device_of(module: Any, args: tuple) -> str:
+    for tensor in list(module.parameters()) + list(module.buffers()) + [a for a in args if isinstance(a, torch.Tensor)]:
+        return tensor.device.type
+    return "cpu"
+
+
 class Exporter:
     """One capture entry point (a classify.Exporter): the code in snippet(),
     run by capture() and quoted by the cell's reproducer."""
 
     name = ""
     lazy = False  # capture happens at the first call (torch.compile)
+    state_hidden = False  # the artifact keeps its own copy of the module's state
 
-    def unavailable_reason(self) -> Optional[str]:
+    def unavailable_reason(self, shapes: str) -> Optional[str]:
         return None
 
-    def snippet(self) -> str:
-        """Code that makes `artifact` (and maybe `program`) from `mod`, `args`."""
+    def snippet(self, args: tuple, dims: Any) -> str:
+        """Code that makes `artifact` (and maybe `program`) from `mod`, `args`
+        (and DEVICE), with the dimensions `dims` dynamic (None: static)."""
         raise NotImplementedError
 
-    @property
-    def detail(self) -> str:
-        return self.snippet()
+    def detail(self, args: tuple, dims: Any) -> str:
+        return self.snippet(args, dims)
 
-    def capture(self, module: Any, args: tuple) -> Artifact:
+    def capture(self, module: Any, args: tuple, dims: Any) -> Artifact:
         torch._dynamo.reset()  # no cache or recompile count carried between cells
         _has_torch_export()
-        namespace: Dict[str, Any] = {"torch": torch, "io": io, "mod": module, "args": args}
-        exec(compile(self.snippet(), "<%s>" % self.name, "exec"), namespace)
-        return Artifact(namespace["artifact"], namespace.get("program"))
+        namespace: Dict[str, Any] = {"torch": torch, "io": io, "os": os, "tempfile": tempfile}
+        namespace.update(mod=module, args=args, DEVICE=_device_of(module, args))
+        try:
+            exec(compile(self.snippet(args, dims), "<%s>" % self.name, "exec"), namespace)
+        finally:
+            self.captured(namespace)
+        return Artifact(namespace["artifact"], namespace.get("program"), self.state_hidden)
+
+    def captured(self, namespace: Dict[str, Any]) -> None:
+        """Called after the capture code ran (or raised), with its names."""
 
 
 class DynamoExport(Exporter):
-    """torch._dynamo.export: `export(f, *args)` in 2.0, `export(f)(*args)` after."""
+    """torch._dynamo.export: `export(f, *args)` in 2.0, `export(f)(*args)` after;
+    dynamic dimensions as dynamic_shapes (2.3 on) or constraints (2.1, 2.2)."""
 
     name = "dynamo_export"
 
-    def snippet(self) -> str:
+    def unavailable_reason(self, shapes: str) -> Optional[str]:
+        if shapes == DYNAMIC and not (_dynamo_export_has("dynamic_shapes") or _dynamo_export_has("constraints")):
+            return (
+                "torch._dynamo.export declares no dynamic dimension in this release (no dynamic_shapes, no constraints)"
+            )
+        return None
+
+    def snippet(self, args: tuple, dims: Any) -> str:
         if release() < (2, 1):
             return "artifact, guards = torch._dynamo.export(mod, *args)"
-        return "artifact, guards = torch._dynamo.export(mod)(*args)"
+        if dims is None:
+            return "artifact, guards = torch._dynamo.export(mod)(*args)"
+        if _dynamo_export_has("dynamic_shapes"):
+            return dynamic_shapes_code(args, dims) + (
+                "\nartifact, guards = torch._dynamo.export(mod, dynamic_shapes=dynamic_shapes)(*args)"
+            )
+        return (
+            constraints_code(args, dims)
+            + "\nartifact, guards = torch._dynamo.export(mod, constraints=constraints)(*args)"
+        )
 
 
 class TorchExport(Exporter):
@@ -110,19 +227,20 @@ class TorchExport(Exporter):
         self.strict = strict
         self.name = "export_strict" if strict else "export_nonstrict"
 
-    def unavailable_reason(self) -> Optional[str]:
+    def unavailable_reason(self, shapes: str) -> Optional[str]:
         if not _has_torch_export():
             return "torch.export does not exist before 2.1"
         if not self.strict and "strict" not in _export_parameters():
             return "torch.export.export has no strict parameter in this release (non-strict mode came later)"
-        return None
+        return _export_dynamic_reason(shapes)
 
-    def snippet(self) -> str:
+    def snippet(self, args: tuple, dims: Any) -> str:
+        prelude, option = _export_dims(args, dims)
         if "strict" in _export_parameters():
-            call = "torch.export.export(mod, args, strict=%s)" % self.strict
+            call = "torch.export.export(mod, args%s, strict=%s)" % (option, self.strict)
         else:
-            call = "torch.export.export(mod, args)  # strict is the only mode in this release"
-        return "program = %s\nartifact = program.module()" % call
+            call = "torch.export.export(mod, args%s)  # strict is the only mode in this release" % option
+        return prelude + "program = %s\nartifact = program.module()" % call
 
 
 class ExportThen(Exporter):
@@ -130,21 +248,19 @@ class ExportThen(Exporter):
     then one more step: decompositions, a save/load round trip, or a retrace."""
 
     STEPS = {
-        "export_decomposed": "program = torch.export.export(mod, args).run_decompositions()\n"
-        "artifact = program.module()",
+        "export_decomposed": "program = {export}.run_decompositions()\nartifact = program.module()",
         "export_saveload": "buffer = io.BytesIO()\n"
-        "torch.export.save(torch.export.export(mod, args), buffer)\n"
+        "torch.export.save({export}, buffer)\n"
         "buffer.seek(0)\n"
         "program = torch.export.load(buffer)\n"
         "artifact = program.module()",
-        "export_retrace": "program = torch.export.export(torch.export.export(mod, args).module(), args)\n"
-        "artifact = program.module()",
+        "export_retrace": "program = {retrace}\nartifact = program.module()",
     }
 
     def __init__(self, name: str):
         self.name = name
 
-    def unavailable_reason(self) -> Optional[str]:
+    def unavailable_reason(self, shapes: str) -> Optional[str]:
         if not _has_torch_export():
             return "torch.export does not exist before 2.1"
         import torch.export as torch_export
@@ -153,23 +269,97 @@ class ExportThen(Exporter):
             return "ExportedProgram.run_decompositions does not exist in this release"
         if self.name == "export_saveload" and not hasattr(torch_export, "save"):
             return "torch.export.save does not exist in this release"
-        return None
+        return _export_dynamic_reason(shapes)
 
-    def snippet(self) -> str:
-        return self.STEPS[self.name]
+    def snippet(self, args: tuple, dims: Any) -> str:
+        prelude, option = _export_dims(args, dims)
+        export = "torch.export.export(mod, args%s)" % option
+        retrace = "torch.export.export(%s.module(), args%s)" % (export, option)
+        return prelude + self.STEPS[self.name].format(export=export, retrace=retrace)
 
 
 class CompileFullgraph(Exporter):
-    """torch.compile(fullgraph=True) with a backend; compiles at the first call."""
+    """torch.compile(fullgraph=True) with a backend (None: the default,
+    inductor); compiles at the first call; dynamic=True for dynamic shapes,
+    since it captures at the first call, on the inputs of that call."""
 
     lazy = True
 
-    def __init__(self, backend: str):
+    def __init__(self, backend: Optional[str], name: str):
         self.backend = backend
-        self.name = "compile_fullgraph" if backend == "eager" else "compile_fullgraph_" + backend
+        self.name = name
 
-    def snippet(self) -> str:
-        return 'artifact = torch.compile(mod, fullgraph=True, backend="%s")' % self.backend
+    def snippet(self, args: tuple, dims: Any) -> str:
+        options = "" if self.backend is None else ', backend="%s"' % self.backend
+        options += ", dynamic=True" if dims is not None else ""
+        return "artifact = torch.compile(mod, fullgraph=True%s)" % options
+
+
+_PACKAGES: List[str] = []  # folders of earlier AOTInductor packages, removed at the next capture
+
+
+def _remove_packages() -> None:
+    while _PACKAGES:
+        shutil.rmtree(_PACKAGES.pop(), ignore_errors=True)
+
+
+atexit.register(_remove_packages)
+
+
+class AOTInductor(Exporter):
+    """torch.export.export, compiled ahead of time by inductor into a package
+    in a temporary folder, loaded and called: aoti_compile_and_package and
+    aoti_load_package (2.6 on); torch._export.aot_compile (which exports
+    itself) and aot_load before (2.3 to 2.5). The loaded artifact keeps its
+    own copy of the module's state."""
+
+    name = "aoti"
+    state_hidden = True
+
+    def unavailable_reason(self, shapes: str) -> Optional[str]:
+        if not _has_torch_export():
+            return "torch.export does not exist before 2.1"
+        import torch._export as private_export
+        import torch._inductor as inductor
+
+        if not hasattr(inductor, "aoti_compile_and_package") and not hasattr(private_export, "aot_load"):
+            return "AOTInductor has no Python loader in this release (torch._export.aot_load arrived in 2.3)"
+        if (
+            not hasattr(inductor, "aoti_compile_and_package")
+            and shapes == DYNAMIC
+            and "dynamic_shapes" not in (inspect.signature(private_export.aot_compile).parameters)
+        ):
+            return "torch._export.aot_compile has no dynamic_shapes in this release"
+        return _export_dynamic_reason(shapes)
+
+    def snippet(self, args: tuple, dims: Any) -> str:
+        import torch._inductor as inductor
+
+        prelude, option = _export_dims(args, dims)
+        folder = 'folder = tempfile.mkdtemp(prefix="exportmatrix-aoti-")\n'
+        if hasattr(inductor, "aoti_compile_and_package"):
+            steps = (
+                "program = torch.export.export(mod, args%s)\n"
+                'path = os.path.join(folder, "model.pt2")\n'
+                "package = torch._inductor.aoti_compile_and_package(program, package_path=path)\n"
+                "artifact = torch._inductor.aoti_load_package(package)"
+            )
+        else:
+            steps = (
+                "so_path = torch._export.aot_compile(\n"
+                '    mod, args%s, options={"aot_inductor.output_path": os.path.join(folder, "model.so")}\n'
+                ")\n"
+                "artifact = torch._export.aot_load(so_path, DEVICE)"
+            )
+        return prelude + folder + steps % option
+
+    def capture(self, module: Any, args: tuple, dims: Any) -> Artifact:
+        _remove_packages()  # the previous cell's package is no longer called
+        return super().capture(module, args, dims)
+
+    def captured(self, namespace: Dict[str, Any]) -> None:
+        if "folder" in namespace:
+            _PACKAGES.append(namespace["folder"])
 
 
 EXPORTERS: List[Exporter] = [
@@ -179,6 +369,24 @@ EXPORTERS: List[Exporter] = [
     ExportThen("export_decomposed"),
     ExportThen("export_saveload"),
     ExportThen("export_retrace"),
-    CompileFullgraph("eager"),
-    CompileFullgraph("aot_eager"),
+    CompileFullgraph("eager", "compile_fullgraph"),
+    CompileFullgraph("aot_eager", "compile_fullgraph_aot_eager"),
+    CompileFullgraph(None, "compile_inductor"),
+    AOTInductor(),
 ]
+assert sorted(e.name for e in EXPORTERS) == sorted(n for names in PATH_SETS.values() for n in names), "paths.py"
+
+
+def selected_exporters(names: str) -> List[Exporter]:
+    """The exporters of a comma-separated list of capture-path sets and
+    exporter names ("default,aoti"), in the catalogue's order."""
+    wanted = set()
+    for name in [n.strip() for n in names.split(",") if n.strip()]:
+        if name in PATH_SETS:
+            wanted.update(PATH_SETS[name])
+        elif any(name == e.name for e in EXPORTERS):
+            wanted.add(name)
+        else:
+            known = ", ".join(list(PATH_SETS) + [e.name for e in EXPORTERS])
+            raise ValueError("unknown capture path %r (known: %s)" % (name, known))
+    return [exporter for exporter in EXPORTERS if exporter.name in wanted]

@@ -70,8 +70,8 @@ def environment_key(torch_version: str) -> str:
     return _digest(shared_code(), torch_version, "%d.%d.%d" % sys.version_info[:3])
 
 
-def cell_key(torch_version: str, behaviour: Any, exporter_name: str, device: str) -> str:
-    return _digest(environment_key(torch_version), behaviour_key(behaviour), exporter_name, device)
+def cell_key(torch_version: str, behaviour: Any, exporter_name: str, device: str, shapes: str) -> str:
+    return _digest(environment_key(torch_version), behaviour_key(behaviour), exporter_name, device, shapes)
 
 
 def check_key(torch_version: str, behaviour: Any, check: str) -> str:

@@ -5,7 +5,8 @@ methods are the hooks that stream the run.
     pytest suite/ --rootdir suite/ --exportmatrix-out results/envs/<id>.jsonl.partial \
         --exportmatrix-environment '{"id": ..., "release": ..., "build": ...}' \
         [--exportmatrix-cell-timeout 120] [--exportmatrix-resume | --exportmatrix-previous P] \
-        [--exportmatrix-behaviours FILE ... [--exportmatrix-only-cases]]
+        [--exportmatrix-behaviours FILE ... [--exportmatrix-only-cases]] \
+        [--exportmatrix-paths default,deploy] [--exportmatrix-shapes static,dynamic]
 
 The plugin probes the environment (exit code 3 with an import-failed
 environment line when torch does not import), loads the case files (one that
@@ -14,7 +15,9 @@ makes the run exit 1, while everything else still runs; --exportmatrix-only-case
 observes the case files' behaviours only), marks each test started and
 finished, arms a per-test time limit, skips what a resumed run already
 finished, and copies each cell (and each passed eager check) whose key an
-earlier stream already holds.
+earlier stream already holds. It parametrizes the cells: every behaviour
+(of those selected), every exporter of the capture-path sets asked for
+(--exportmatrix-paths, see paths.py), every device, every shape asked for.
 """
 
 from __future__ import annotations
@@ -28,13 +31,15 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from exportmatrix_suite.cases import load_case_files
-from exportmatrix_suite.classify import normalise_message
+from exportmatrix_suite.classify import SHAPES, normalise_message
 from exportmatrix_suite.declare import REGISTRY, Behaviour, selected
 from exportmatrix_suite.keys import cell_key, check_key
+from exportmatrix_suite.paths import DEFAULT_PATHS, DEFAULT_SHAPES
 from exportmatrix_suite.probe import torch_version
 from exportmatrix_suite.recorder import Recorder, previous_lines
 
 PLUGIN_NAME = "exportmatrix"
+CELL_AXES = ("behaviour", "exporter", "device", "shapes")  # a cell test's parameters
 PLUGIN_KEY = pytest.StashKey["MatrixPlugin"]()
 FAILED_KEY = pytest.StashKey[bool]()
 
@@ -57,6 +62,24 @@ def pytest_addoption(parser):
         action="store_true",
         help="observe only the behaviours of the --exportmatrix-behaviours files (no built-ins, no seed file)",
     )
+    group.addoption(
+        "--exportmatrix-paths",
+        default=",".join(DEFAULT_PATHS),
+        help="capture paths to observe: comma-separated set names (default, deploy) or exporter names",
+    )
+    group.addoption(
+        "--exportmatrix-shapes",
+        default=",".join(DEFAULT_SHAPES),
+        help="comma-separated: static (the declared inputs), dynamic (a dimension dynamic, called at other sizes)",
+    )
+
+
+def _shapes(text: str) -> List[str]:
+    chosen = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in SHAPES]
+    if unknown or not chosen:
+        raise pytest.UsageError("--exportmatrix-shapes: %r is not a list of %s" % (text, ", ".join(SHAPES)))
+    return [name for name in SHAPES if name in chosen]
 
 
 def pytest_configure(config):
@@ -68,6 +91,8 @@ def pytest_configure(config):
     only_cases = config.getoption("--exportmatrix-only-cases")
     if only_cases and not case_files:
         raise pytest.UsageError("--exportmatrix-only-cases needs at least one --exportmatrix-behaviours FILE")
+    shapes = _shapes(config.getoption("--exportmatrix-shapes"))
+    paths = config.getoption("--exportmatrix-paths")
     recorder = Recorder(config.getoption("--exportmatrix-out"), config.getoption("--exportmatrix-resume"))
     environment = json.loads(config.getoption("--exportmatrix-environment"))
     failure = probe_into(environment)
@@ -84,7 +109,14 @@ def pytest_configure(config):
     if not recorder.resumed:
         recorder.write("environment", environment)
     previous = previous_lines(config.getoption("--exportmatrix-previous"))
-    plugin = MatrixPlugin(config, recorder, previous, only_cases, case_file_errors)
+    from exportmatrix_suite.exporters import selected_exporters  # imports torch: after the probe
+
+    try:
+        exporters = selected_exporters(paths)
+    except ValueError as error:
+        recorder.close()
+        raise pytest.UsageError("--exportmatrix-paths: %s" % error) from None
+    plugin = MatrixPlugin(config, recorder, previous, only_cases, case_file_errors, exporters, shapes)
     config.stash[PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, PLUGIN_NAME)
 
@@ -122,12 +154,12 @@ def load_behaviours(path: str) -> None:
 def _cell(item) -> Optional[Dict[str, Any]]:
     """The cell a test observes (with its key), or None for other tests."""
     params = getattr(getattr(item, "callspec", None), "params", {})
-    if not {"behaviour", "exporter", "device"} <= set(params) or not isinstance(params["behaviour"], Behaviour):
+    if not set(CELL_AXES) <= set(params) or not isinstance(params["behaviour"], Behaviour):
         return None  # not a cell, or the placeholder of an empty parametrization (no behaviour selected)
-    behaviour, exporter, device = params["behaviour"], params["exporter"].name, params["device"]
+    behaviour, exporter, device, shapes = (params[axis] for axis in CELL_AXES)
     # the key lets the host record a crash or timeout that a rerun can reuse
-    key = cell_key(torch_version(), behaviour, exporter, device)
-    return {"behaviour": behaviour.id, "exporter": exporter, "device": device, "key": key}
+    key = cell_key(torch_version(), behaviour, exporter.name, device, shapes)
+    return {"behaviour": behaviour.id, "exporter": exporter.name, "device": device, "shapes": shapes, "key": key}
 
 
 def _check_key(item) -> Optional[str]:
@@ -148,6 +180,8 @@ class MatrixPlugin:
         previous: Dict[str, List[Dict[str, Any]]],
         only_cases: bool = False,
         case_file_errors: Optional[List[Dict[str, str]]] = None,
+        exporters: Optional[List[Any]] = None,
+        shapes: Optional[List[str]] = None,
     ):
         self.config = config
         self.recorder = recorder
@@ -155,6 +189,17 @@ class MatrixPlugin:
         self.cell_timeout = config.getoption("--exportmatrix-cell-timeout")
         self.only_cases = only_cases  # observe the case files' behaviours only
         self.case_file_errors = case_file_errors or []  # the case files that could not be loaded
+        self.exporters = exporters or []  # the capture paths asked for
+        self.shapes = shapes or list(DEFAULT_SHAPES)
+
+    def pytest_generate_tests(self, metafunc):
+        if not set(CELL_AXES) <= set(metafunc.fixturenames):
+            return
+        from exportmatrix_suite.probe import devices
+
+        cells = [(b, e, d, s) for b in REGISTRY for e in self.exporters for d in devices() for s in self.shapes]
+        ids = ["%s-%s-%s-%s" % (b.id, e.name, d, s) for b, e, d, s in cells]
+        metafunc.parametrize(",".join(CELL_AXES), cells, ids=ids)
 
     def reuse(self, kind: str, key: str) -> bool:
         """Write the earlier run's lines for `key` again, if there are any."""

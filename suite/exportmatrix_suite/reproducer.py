@@ -21,9 +21,9 @@ from functools import lru_cache
 from typing import Any, Dict, List, Set
 
 CLASSIFY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classify.py")
-QUOTE = "\'\'\'"
+QUOTE = "'''"
 
-TEMPLATE = '''"""exportmatrix reproducer: {id} under {exporter} on {device}.
+TEMPLATE = '''"""exportmatrix reproducer: {id} under {exporter} on {device}, {shapes} shapes.
 
 {description}
 Observed with torch {torch} on Python {python}: {outcome}
@@ -32,7 +32,9 @@ It prints OUTCOME: <outcome> as judged by exportmatrix's own rule (its
 classify.py, carried verbatim below), then the evidence.
 """
 {future}import io
+import os
 import sys
+import tempfile
 import types
 
 import torch
@@ -44,6 +46,7 @@ except ImportError:
     pass
 
 DEVICE = "{device}"
+SHAPES = "{shapes}"  # dynamic: a dimension of each input dynamic at capture, then called at other sizes
 
 
 # -- the behaviour, as declared -------------------------------------------------
@@ -54,6 +57,8 @@ make_inputs = {inputs}
 reset = {reset}
 extra_state = {extra_state}
 WARMUP_CALLS = {warmup_calls}  # eager calls on the module before it is captured
+DYNAMIC_DIMS = {dynamic_dims!r}  # per input, the dimension a dynamic cell makes dynamic (None: dimension 0)
+STATIC_SHAPES_BECAUSE = {static_shapes_because!r}
 
 
 def to_device(value):
@@ -97,6 +102,8 @@ class Behaviour:
 
     id = {id!r}
     warmup_calls = WARMUP_CALLS
+    dynamic_dims = DYNAMIC_DIMS
+    static_shapes_because = STATIC_SHAPES_BECAUSE
 
     def instantiate(self, device):
         mod, args = build()
@@ -114,21 +121,27 @@ class Exporter:
 
     name = {exporter!r}
     lazy = {lazy}  # torch.compile captures at the first call
-    detail = "capture() above"
+    state_hidden = {state_hidden}  # the artifact keeps its own copy of the module's state
 
-    def unavailable_reason(self):
+    def unavailable_reason(self, shapes):
         return None
 
-    def capture(self, module, args):
-        artifact = capture(module, args)
-        return types.SimpleNamespace(call=artifact, user_view=artifact, signature_mutations=None)
+    def detail(self, args, dims):
+        return "capture() above"
+
+    def capture(self, module, args, dims):
+        artifact = capture(module, args)  # (its dynamic dimensions are written into capture())
+        user_view = None if self.state_hidden else artifact
+        return types.SimpleNamespace(
+            call=artifact, user_view=user_view, signature_mutations=None, state_hidden=self.state_hidden
+        )
 
 
 def main():
     classify = types.ModuleType("exportmatrix_classify")
     sys.modules[classify.__name__] = classify
     exec(compile(CLASSIFY, "exportmatrix_suite/classify.py", "exec"), classify.__dict__)
-    cell = classify.observe(Behaviour(), Exporter(), DEVICE)
+    cell = classify.observe(Behaviour(), Exporter(), DEVICE, SHAPES)
     print("OUTCOME: %s" % cell["outcome"])
     evidence = cell["evidence"]
     if "error" in evidence:
@@ -139,6 +152,8 @@ def main():
         print("  %s%s: eager %s, exported %s" % (found["what"], after, found["eager"], found["exported"]))
         if found.get("where"):
             print("    differs at %s" % found["where"])
+    if evidence.get("not_observable"):
+        print("  not observable (the artifact keeps its own copy): %s" % ", ".join(evidence["not_observable"]))
     for warning in evidence.get("warnings", []):
         print("  warning during capture: %s" % warning)
 
@@ -273,25 +288,35 @@ def classify_source() -> str:
     """classify.py's text, as the reproducer carries it (between raw triple quotes)."""
     with open(CLASSIFY_PATH, encoding="utf-8") as handle:
         text = handle.read()
-    assert QUOTE not in text and not text.endswith("\\"), "classify.py must fit between r\'\'\' and \'\'\'"
+    assert QUOTE not in text and not text.endswith("\\"), "classify.py must fit between r''' and '''"
     return text
 
 
-def render(behaviour: Any, exporter: Any, device: str, observed: str, torch_version: str) -> str:
+def render(behaviour: Any, exporter: Any, device: str, shapes: str, observed: str, torch_version: str) -> str:
+    from exportmatrix_suite.classify import DYNAMIC, dynamic_dims
+
     source = behaviour_source(behaviour)
+    args, dims = (), None
+    if shapes == DYNAMIC:  # the capture code names the inputs' dynamic dimensions
+        args = behaviour.instantiate(device).args
+        dims = dynamic_dims(args, behaviour.dynamic_dims)
     return TEMPLATE.format(
         id=behaviour.id,
         exporter=exporter.name,
         device=device,
+        shapes=shapes,
+        state_hidden=exporter.state_hidden,
+        dynamic_dims=behaviour.dynamic_dims,
+        static_shapes_because=behaviour.static_shapes_because,
         description=behaviour.description,
         torch=torch_version,
         python="%d.%d.%d" % sys.version_info[:3],
         outcome=observed,
-        file_name="repro_%s_%s.py" % (behaviour.id.replace(".", "_"), exporter.name),
+        file_name="repro_%s_%s%s.py" % (behaviour.id.replace(".", "_"), exporter.name, "_dynamic" if dims else ""),
         lazy=exporter.lazy,
         module_class=behaviour.module_class.__name__,
         warmup_calls=behaviour.warmup_calls,
-        snippet=textwrap.indent(exporter.snippet(), "    "),
+        snippet=textwrap.indent(exporter.snippet(args, dims), "    "),
         classify=classify_source(),
         quote=QUOTE,
         **source,

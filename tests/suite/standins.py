@@ -54,6 +54,8 @@ class StandInBehaviour:
     make_args: Callable[[], tuple]
     warmup_calls: int = 0
     observe_globals: bool = False
+    dynamic_dims: Optional[tuple] = None
+    static_shapes_because: Optional[str] = None
 
     def instantiate(self, device: str) -> Instance:
         return Instance(self.module_class(), self.make_args())
@@ -70,6 +72,7 @@ class Artifact:
     call: Callable[..., Any]
     user_view: Any = None
     signature_mutations: Optional[dict] = None
+    state_hidden: bool = False
 
 
 @dataclass
@@ -78,14 +81,19 @@ class StandInExporter:
     capture_with: Callable[[Any, tuple], Artifact]
     lazy: bool = False
     reason: Optional[str] = None
-    detail: str = "stand-in"
+    dynamic_reason: Optional[str] = None  # why its dynamic-shape form does not exist
     captures: list = field(default_factory=list)
+    dims: list = field(default_factory=list)  # the dynamic dimensions of each capture
 
-    def unavailable_reason(self) -> Optional[str]:
-        return self.reason
+    def unavailable_reason(self, shapes: str) -> Optional[str]:
+        return self.reason or (self.dynamic_reason if shapes == "dynamic" else None)
 
-    def capture(self, module: Any, args: tuple) -> Artifact:
+    def detail(self, args: tuple, dims: Any) -> str:
+        return "stand-in"
+
+    def capture(self, module: Any, args: tuple, dims: Any) -> Artifact:
         self.captures.append(module)
+        self.dims.append(dims)
         return self.capture_with(module, args)
 
 
@@ -126,3 +134,84 @@ def raises_at_call(number: int) -> Callable[[Any, tuple], Artifact]:
         return Artifact(call, module)
 
     return capture
+
+
+class Vec:
+    """A 1-D tensor of plain Python, as far as the classifier needs one: it
+    has detach, dtype, shape and tolist (so it freezes as a tensor), and
+    repeat, narrow and clone (so a dynamic cell can make longer inputs)."""
+
+    dtype = "float32"
+    device = "cpu"
+    requires_grad = False
+
+    def __init__(self, values: list) -> None:
+        self.values = list(values)
+
+    @property
+    def shape(self) -> tuple:
+        return (len(self.values),)
+
+    def detach(self) -> "Vec":
+        return self
+
+    def cpu(self) -> "Vec":
+        return self
+
+    def numel(self) -> int:
+        return len(self.values)
+
+    def reshape(self, *shape: int) -> "Vec":
+        return self
+
+    def tolist(self) -> list:
+        return list(self.values)
+
+    def repeat(self, times: int) -> "Vec":
+        return Vec(self.values * times)
+
+    def narrow(self, dim: int, start: int, length: int) -> "Vec":
+        return Vec(self.values[start : start + length])
+
+    def clone(self) -> "Vec":
+        return Vec(self.values)
+
+
+class SumsAndCounts:
+    """Returns the sum of its input and counts its calls: fine at any length."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, x: Vec) -> float:
+        self.calls += 1
+        return sum(x.values) + self.calls
+
+
+class FixedLength:
+    """Adds a state of length 3 to its input: eager fails at any other length."""
+
+    def __init__(self) -> None:
+        self.state = [0.0, 0.0, 0.0]
+
+    def __call__(self, x: Vec) -> Vec:
+        if len(x.values) != len(self.state):
+            raise RuntimeError("The size of tensor a (%d) must match the size of tensor b (3)" % len(x.values))
+        return Vec([a + b for a, b in zip(x.values, self.state)])
+
+
+def specializes(module: Any, args: tuple) -> Artifact:
+    """Keeps the capture inputs' length: longer inputs are cut to it."""
+    length = len(args[0].values)
+    return Artifact(lambda x: module(Vec(x.values[:length])), module)
+
+
+def hides_state(module: Any, args: tuple) -> Artifact:
+    """Runs a private copy and says so (an AOTInductor package, say)."""
+    private = copy.deepcopy(module)
+    return Artifact(private, None, None, state_hidden=True)
+
+
+def hides_state_and_bakes(module: Any, args: tuple) -> Artifact:
+    baked = copy.deepcopy(module)(*copy.deepcopy(args))
+    return Artifact(lambda *call_args: baked, None, None, state_hidden=True)

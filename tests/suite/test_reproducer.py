@@ -13,7 +13,7 @@ import pytest
 from exportmatrix_suite.declare import REGISTRY
 from exportmatrix_suite.reproducer import classify_source, render
 
-CASE_FILE = '''
+CASE_FILE = """
 from exportmatrix_suite import behaviour
 
 CALLS = 0  # the same name as classify's own CALLS: they must not meet
@@ -45,7 +45,7 @@ class Counter:
         CALLS += 1
         self.n += 1
         return items[0] + self.n
-'''
+"""
 
 STUB_TORCH = {
     "torch/__init__.py": "class Tensor:\n    pass\n\n\ndef manual_seed(seed):\n    pass\n",
@@ -58,8 +58,9 @@ class StubExporter:
     name: str
     code: str
     lazy: bool = False
+    state_hidden: bool = False
 
-    def snippet(self):
+    def snippet(self, args, dims):
         return self.code
 
 
@@ -94,7 +95,7 @@ def run(tmp_path, text):
 
 
 def test_a_reproducer_carries_the_rule_verbatim(counter):
-    text = render(counter, StubExporter("stub", "artifact = mod"), "cpu", "holds", "2.4.1")
+    text = render(counter, StubExporter("stub", "artifact = mod"), "cpu", "static", "holds", "2.4.1")
     assert classify_source() in text
     (literal,) = [
         node.value.value
@@ -102,7 +103,7 @@ def test_a_reproducer_carries_the_rule_verbatim(counter):
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "CLASSIFY"
     ]
     assert literal.lstrip("\n") == classify_source()
-    assert text.startswith('"""exportmatrix reproducer: stub.counter under stub on cpu.')
+    assert text.startswith('"""exportmatrix reproducer: stub.counter under stub on cpu, static shapes.')
     assert "def _reset():" in text and "@behaviour" not in text
     assert "        self.n += 1" in text
 
@@ -118,7 +119,7 @@ def test_a_reproducer_carries_the_rule_verbatim(counter):
     ],
 )
 def test_a_reproducer_prints_the_verdict_of_the_rule(counter, tmp_path, code, lazy, outcome, evidence):
-    text = render(counter, StubExporter("stub", code, lazy), "cpu", outcome, "2.4.1")
+    text = render(counter, StubExporter("stub", code, lazy), "cpu", "static", outcome, "2.4.1")
     printed, done = run(tmp_path, text)
     assert printed == ["OUTCOME: " + outcome], done.stdout + done.stderr
     if evidence:
@@ -132,12 +133,12 @@ def test_a_side_effect_the_artifact_loses_is_printed(counter, tmp_path):
         private = copy.deepcopy(mod)  # runs on a copy: the module the user holds never changes
         artifact = lambda items: private(items)"""
     )
-    printed, done = run(tmp_path, render(counter, StubExporter("stub", snippet), "cpu", "diverges", "2.4.1"))
+    printed, done = run(tmp_path, render(counter, StubExporter("stub", snippet), "cpu", "static", "diverges", "2.4.1"))
     assert printed == ["OUTCOME: diverges"], done.stdout + done.stderr
     assert "  attribute n after call 1: eager 1, exported 0" in done.stdout
 
 
-HELPED_CASE = '''from __future__ import annotations
+HELPED_CASE = """from __future__ import annotations
 
 import math
 from dataclasses import dataclass
@@ -191,7 +192,7 @@ class Other:
 
     def __call__(self, items):
         return items[0]
-'''
+"""
 
 STUB_NN = {
     "torch/nn/__init__.py": "",
@@ -220,7 +221,7 @@ def helped(tmp_path, monkeypatch):
 
 
 def test_a_case_reproducer_carries_the_files_imports_and_the_helpers_its_class_uses(helped, tmp_path):
-    text = render(helped, StubExporter("stub", "artifact = mod"), "cpu", "holds", "2.4.1")
+    text = render(helped, StubExporter("stub", "artifact = mod"), "cpu", "static", "holds", "2.4.1")
     ast.parse(text)
     head, _, _ = text.partition("# -- the capture")
     assert "\nfrom __future__ import annotations\nimport io\n" in text  # right after the docstring
@@ -231,5 +232,7 @@ def test_a_case_reproducer_carries_the_files_imports_and_the_helpers_its_class_u
     assert "UNUSED" not in head and "class Other" not in head
     printed, done = run(tmp_path, text)  # the stand-in torch.nn is in tmp_path/stub, beside run()'s torch
     assert printed == ["OUTCOME: holds"], done.stdout + done.stderr
-    printed, done = run(tmp_path, render(helped, StubExporter("stub", "artifact = lambda items: 2.0"), "cpu", "x", "?"))
+    printed, done = run(
+        tmp_path, render(helped, StubExporter("stub", "artifact = lambda items: 2.0"), "cpu", "static", "x", "?")
+    )
     assert printed == ["OUTCOME: diverges"], done.stdout + done.stderr
