@@ -4,6 +4,7 @@ vocabulary, the release ordering, atomic writes, and the matrix's own shape."""
 from exportmatrix.base.files import publish, write_atomically, write_json_atomically
 from exportmatrix.base.matrix import (
     SCHEMA,
+    STATIC,
     CellKey,
     Matrix,
     behaviours,
@@ -12,16 +13,19 @@ from exportmatrix.base.matrix import (
     distinct,
     find_environment,
     incomplete,
+    shapes_of,
 )
 from exportmatrix.base.outcomes import NOT_OBSERVED, SYMBOLS, Outcome, label, symbol
 from exportmatrix.base.releases import release_key
-from exportmatrix.base.suite import CATALOGUE_DIR, SUITE_DIR
+from exportmatrix.base.suite import CATALOGUE_DIR, PATH_SETS_FILE, SUITE_DIR
 
 __all__ = [
     "CATALOGUE_DIR",
+    "PATH_SETS_FILE",
     "SUITE_DIR",
     "NOT_OBSERVED",
     "SCHEMA",
+    "STATIC",
     "SYMBOLS",
     "CellKey",
     "Matrix",
@@ -35,6 +39,7 @@ __all__ = [
     "label",
     "publish",
     "release_key",
+    "shapes_of",
     "symbol",
     "write_atomically",
     "write_json_atomically",

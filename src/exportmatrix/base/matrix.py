@@ -8,21 +8,35 @@ from typing import Any
 SCHEMA = "exportmatrix/1"  # the const of schemas/matrix.schema.json (a test keeps them equal)
 
 Matrix = dict[str, Any]
-CellKey = tuple[str, str, str, str]  # (environment, behaviour, exporter, device)
+CellKey = tuple[str, str, str, str, str]  # (environment, behaviour, exporter, device, shapes)
+STATIC = "static"  # the shapes of a cell that does not say (streams and matrices older than the shape axis)
+
+
+def shapes_of(observation: dict[str, Any]) -> str:
+    """A cell's shapes: "static" or "dynamic"; "static" where it does not say."""
+    return str(observation.get("shapes") or STATIC)
 
 
 def cell_key(observation: dict[str, Any]) -> CellKey:
-    return (observation["environment"], observation["behaviour"], observation["exporter"], observation["device"])
+    return (
+        observation["environment"],
+        observation["behaviour"],
+        observation["exporter"],
+        observation["device"],
+        shapes_of(observation),
+    )
 
 
 def cell_index(matrix: Matrix) -> dict[CellKey, dict[str, Any]]:
-    """(environment, behaviour, exporter, device) → observation."""
+    """(environment, behaviour, exporter, device, shapes) → observation."""
     return {cell_key(o): o for o in matrix["observations"]}
 
 
 def distinct(matrix: Matrix, field: str) -> list[str]:
     """The values a field of the observations takes, in first-seen order
-    (the capture paths, or the devices, of a matrix)."""
+    (the capture paths, the devices, or the shapes of a matrix)."""
+    if field == "shapes":
+        return list(dict.fromkeys(shapes_of(o) for o in matrix["observations"]))
     return list(dict.fromkeys(o[field] for o in matrix["observations"]))
 
 

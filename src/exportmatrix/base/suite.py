@@ -4,3 +4,4 @@ from pathlib import Path
 
 SUITE_DIR = Path(__file__).resolve().parents[3] / "suite"
 CATALOGUE_DIR = SUITE_DIR / "exportmatrix_suite" / "behaviours"  # the built-in behaviours
+PATH_SETS_FILE = SUITE_DIR / "exportmatrix_suite" / "paths.py"  # the capture-path sets and shapes, by name

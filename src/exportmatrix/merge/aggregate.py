@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.base import SCHEMA, release_key
+from exportmatrix.base import SCHEMA, release_key, shapes_of
 from exportmatrix.schemas import problems
 from exportmatrix.streams import Stream, StreamError, read_stream
 
@@ -34,6 +34,8 @@ ENVIRONMENT_FIELDS = (
     "only_cases",
     "case_file_errors",
     "packages",
+    "capture_paths",
+    "shapes",
 )
 
 
@@ -82,7 +84,8 @@ def merge(streams: list[Stream]) -> dict[str, Any]:
         env_id = stream.environment["id"]
         for behaviour in stream.behaviours:
             behaviours[behaviour["id"]] = behaviour  # newest release's declaration wins
-        observations += [{"environment": env_id, **o} for o in stream.observations]
+        # a stream older than the shape axis observed static shapes only
+        observations += [{"environment": env_id, **o, "shapes": shapes_of(o)} for o in stream.observations]
         upstream += [{"environment": env_id, **u} for u in stream.upstream]
     return {
         "schema": SCHEMA,

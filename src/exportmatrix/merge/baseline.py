@@ -9,14 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.base import write_json_atomically
+from exportmatrix.base import STATIC, shapes_of, write_json_atomically
 
 SCHEMA = "exportmatrix-baseline/1"
 
 
 def _key(environment: dict[str, Any], observation: dict[str, Any]) -> str:
+    """`torch-2.4 / buffer.add_ / export_strict / cpu`, and ` / dynamic` after
+    a dynamic cell: static cells keep the names they had before the shape axis."""
     session = environment.get("session") or environment["id"]
-    return " / ".join((session, observation["behaviour"], observation["exporter"], observation["device"]))
+    name = [session, observation["behaviour"], observation["exporter"], observation["device"]]
+    shapes = shapes_of(observation)
+    return " / ".join(name if shapes == STATIC else name + [shapes])
 
 
 def outcomes(matrix: dict[str, Any]) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from exportmatrix.base import cell_index, label, release_key
+from exportmatrix.base import STATIC, cell_index, label, release_key, shapes_of
 
 
 @dataclass(frozen=True)
@@ -18,9 +18,12 @@ class Change:
     last_before: str  # last release with `before`
     after: str
     first_after: str
+    shapes: str = STATIC
 
     def __str__(self) -> str:
-        where = "" if self.device == "cpu" else " [%s]" % self.device
+        tags = [] if self.device == "cpu" else [self.device]
+        tags += [] if self.shapes == STATIC else [self.shapes + " shapes"]
+        where = " [%s]" % ", ".join(tags) if tags else ""
         return "%s / %s%s: %s up to %s → %s from %s" % (
             self.behaviour,
             self.exporter,
@@ -43,13 +46,16 @@ def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def outcome_changes(matrix: dict[str, Any]) -> list[Change]:
     cells = cell_index(matrix)
-    keys = sorted({(o["behaviour"], o["exporter"], o["device"]) for o in matrix["observations"]})
+    keys = sorted(
+        {(o["behaviour"], o["exporter"], o["device"], shapes_of(o)) for o in matrix["observations"]},
+        key=lambda k: (k[:3], k[3] != STATIC, k[3]),  # a cell's static shapes before its dynamic ones
+    )
     found = []
     for build, environments in series(matrix).items():
-        for behaviour, exporter, device in keys:
+        for behaviour, exporter, device, shapes in keys:
             previous = None  # (label, release)
             for environment in environments:
-                observation = cells.get((environment["id"], behaviour, exporter, device))
+                observation = cells.get((environment["id"], behaviour, exporter, device, shapes))
                 if observation is None:
                     continue
                 current = label(observation)
@@ -64,6 +70,7 @@ def outcome_changes(matrix: dict[str, Any]) -> list[Change]:
                             previous[1],
                             current,
                             environment["release"],
+                            shapes,
                         )
                     )
                 previous = (current, environment["release"])

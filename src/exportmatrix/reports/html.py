@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix
+from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix, shapes_of
 from exportmatrix.reports.view import view
 
 BLOCK_SEPARATOR = "\n\n\n"
@@ -47,6 +47,7 @@ def page_data(matrix: dict[str, Any]) -> dict[str, Any]:
                 "behaviour": observation["behaviour"],
                 "exporter": observation["exporter"],
                 "device": observation["device"],
+                "shapes": shapes_of(observation),
                 "outcome": observation["outcome"],
                 "evidence": evidence,
                 "reproducer": blocks.encode(reproducer) if isinstance(reproducer, str) else None,
@@ -69,6 +70,7 @@ def render(matrix: Matrix) -> str:
         data=page_data(matrix),
         tags=shown.tags,
         exporters=shown.exporters,
+        shapes=shown.shapes,
         outcomes=list(SYMBOLS),
         symbols=SYMBOLS,
         not_observed=NOT_OBSERVED,

@@ -39,7 +39,7 @@ def _section(shown: View, section: BuildSection) -> list[str]:
     releases = [escape(e["release"]) for e in section.environments]
     for grid in section.grids:
         rows = [["`%s`" % escape(row.behaviour["id"])] + [shown.symbol(i) for i in row.cells] for row in grid.rows]
-        out += ["", "## %s on %s (build %s)" % (escape(grid.exporter), escape(grid.device), escape(grid.build)), ""]
+        out += ["", "## %s (build %s)" % (escape(grid.title), escape(grid.build)), ""]
         out += _table(["behaviour"] + releases, rows)
     if section.upstream:
         out += ["", "## Upstream seed tests, as written (build %s)" % escape(section.build), ""]

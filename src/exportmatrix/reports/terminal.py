@@ -14,9 +14,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 def _grid(shown: View, grid: Grid) -> list[str]:
     rows = [[row.behaviour["id"]] + [shown.symbol(index) for index in row.cells] for row in grid.rows]
     releases = [e["release"] for e in grid.environments]
-    return ["", "%s on %s (build %s)" % (grid.exporter, grid.device, grid.build)] + _table(
-        ["behaviour"] + releases, rows
-    )
+    return ["", "%s (build %s)" % (grid.title, grid.build)] + _table(["behaviour"] + releases, rows)
 
 
 def _tail(shown: View) -> list[str]:

@@ -1,7 +1,7 @@
 """The one view model of a matrix that every report renders: per build, a
-grid of behaviours × releases for each capture path and device, and the
-upstream verdicts; then the changes between releases and the environments
-that did not complete. The terminal, Markdown and HTML renderers only format it."""
+grid of behaviours × releases for each capture path, device and shapes
+observed, and the upstream verdicts; then the changes between releases and
+the environments that did not complete. The terminal, Markdown and HTML renderers only format it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from exportmatrix.base import (
     NOT_OBSERVED,
+    STATIC,
     Matrix,
     behaviours,
     cell_key,
@@ -33,6 +34,18 @@ class Grid:
     device: str
     environments: list[dict[str, Any]]
     rows: list[Row]
+    shapes: str = STATIC
+    say_shapes: bool = False  # whether the matrix has other shapes than static, so the title names them
+
+    @property
+    def title(self) -> str:
+        """e.g. "aoti on cpu", or "aoti on cpu, dynamic shapes" in a matrix with dynamic cells."""
+        where = "%s on %s" % (self.exporter, self.device)
+        return where + (", %s shapes" % self.shapes if self.say_shapes else "")
+
+    @property
+    def observed(self) -> bool:
+        return any(index is not None for row in self.rows for index in row.cells)
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ class View:
     sections: list[BuildSection]
     behaviours: list[dict[str, Any]]
     exporters: list[str]
+    shapes: list[str]  # the shapes the cells were observed with: static first
     tags: list[str]
     changes: list[Change]
     incomplete: list[dict[str, Any]]  # environments whose status is not ok
@@ -79,6 +93,8 @@ def view(matrix: Matrix) -> View:
     index = {cell_key(o): i for i, o in enumerate(matrix["observations"])}
     rows_of = behaviours(matrix)
     exporters, devices = distinct(matrix, "exporter"), distinct(matrix, "device")
+    shapes = sorted(distinct(matrix, "shapes"), key=lambda s: (s != STATIC, s))
+    say_shapes = any(shape != STATIC for shape in shapes)
     sections = []
     for build, environments in series(matrix).items():
         grids = [
@@ -87,17 +103,26 @@ def view(matrix: Matrix) -> View:
                 exporter,
                 device,
                 environments,
-                [Row(b, [index.get((e["id"], b["id"], exporter, device)) for e in environments]) for b in rows_of],
+                [
+                    Row(b, [index.get((e["id"], b["id"], exporter, device, shape)) for e in environments])
+                    for b in rows_of
+                ],
+                shape,
+                say_shapes,
             )
             for exporter in exporters
             for device in devices
+            for shape in shapes
         ]
-        sections.append(BuildSection(build, environments, grids, _upstream(matrix, environments)))
+        # only what was run: no grid of a path, device and shapes this build never observed
+        observed = [grid for grid in grids if grid.observed]
+        sections.append(BuildSection(build, environments, observed, _upstream(matrix, environments)))
     return View(
         matrix=matrix,
         sections=sections,
         behaviours=rows_of,
         exporters=exporters,
+        shapes=shapes,
         tags=sorted({tag for b in matrix["behaviours"] for tag in b["tags"]}),
         changes=outcome_changes(matrix),
         incomplete=incomplete(matrix),
