@@ -2,7 +2,9 @@
 
 from exportmatrix.config.cases import Cases, check_case_files
 from exportmatrix.config.environments import PYPI_INDEX, Environment, default_matrix, make_id, plan
-from exportmatrix.config.matrix_toml import Build, ConfigError, MatrixConfig, Rule, load, parse, release_matches
+from exportmatrix.config.errors import ConfigError
+from exportmatrix.config.matrix_toml import Build, MatrixConfig, Rule, load, parse, release_matches
+from exportmatrix.config.selection import PathSets, Selection, path_sets
 
 __all__ = [
     "PYPI_INDEX",
@@ -11,12 +13,15 @@ __all__ = [
     "ConfigError",
     "Environment",
     "MatrixConfig",
+    "PathSets",
     "Rule",
+    "Selection",
     "check_case_files",
     "default_matrix",
     "load",
     "make_id",
     "parse",
+    "path_sets",
     "plan",
     "release_matches",
 ]

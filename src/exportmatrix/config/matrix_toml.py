@@ -9,20 +9,19 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from exportmatrix.config.errors import ConfigError
+from exportmatrix.config.selection import Selection, path_sets
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
-
-
-class ConfigError(Exception):
-    """A matrix.toml problem, worded for the user."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,7 @@ class MatrixConfig:
     rules: tuple[Rule, ...] = field(default=())
     case_files: tuple[Path, ...] = ()  # users' files of behaviours, resolved against matrix.toml's folder
     case_requirements: tuple[str, ...] = ()  # what the case files need beside torch
+    selection: Selection = field(default_factory=Selection)  # capture-paths and shapes (default: the suite's)
 
     def python_for(self, release: str) -> str:
         python = self.python
@@ -80,6 +80,8 @@ TOP_KEYS = {
     "builds",
     "case-files",
     "case-requirements",
+    "capture-paths",
+    "shapes",
 }
 RULE_KEYS = {"releases", "python", "pins", "why"}
 BUILD_KEYS = {"index", "releases"}
@@ -148,6 +150,30 @@ def _case_files(path: Path, value: Any) -> tuple[Path, ...]:
     return tuple(found)
 
 
+def _names(path: Path, key: str, value: Any, problem_of: Callable[[Any], str | None], example: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise _fail(path, key, value, "expected a non-empty list of names, e.g. %s" % example)
+    for index, item in enumerate(value):
+        problem = problem_of(item)
+        if problem:
+            raise _fail(path, "%s[%d]" % (key, index), item, problem)
+    return tuple(dict.fromkeys(value))
+
+
+def _selection(path: Path, data: dict) -> Selection:
+    """capture-paths and shapes, checked against the suite's paths.py."""
+    known = path_sets()
+    paths, shapes = data.get("capture-paths"), data.get("shapes")
+    return Selection(
+        known.default_paths
+        if paths is None
+        else _names(path, "capture-paths", paths, known.path_problem, '["default", "deploy"]'),
+        known.default_shapes
+        if shapes is None
+        else _names(path, "shapes", shapes, known.shapes_problem, '["static", "dynamic"]'),
+    )
+
+
 def _builds(path: Path, table: Any) -> dict[str, Build]:
     if not isinstance(table, dict) or not table:
         raise _fail(path, "builds", table, "expected at least one [builds.NAME] table")
@@ -212,6 +238,7 @@ def parse(path: Path, data: dict) -> MatrixConfig:
         rules=_rules(path, data.get("rule", [])),
         case_files=_case_files(path, data.get("case-files", [])),
         case_requirements=_requirements(path, "case-requirements", data.get("case-requirements", [])),
+        selection=_selection(path, data),
     )
 
 
