@@ -39,9 +39,11 @@ CELL_TIMEOUT = float(os.environ.get("EXPORTMATRIX_CELL_TIMEOUT") or CONFIG.cell_
 
 def _torch_session(environment):
     def session(session: nox.Session) -> None:
-        """Posargs: --behaviours FILE, --only-cases, --with PKG (see `nox -s torch-2.4 -- --help`)."""
+        """Posargs: --behaviours FILE, --only-cases, --with PKG, --paths NAMES, --shapes LIST
+        (see `nox -s torch-2.4 -- --help`)."""
         try:
-            options = session_options(session.posargs, CONFIG.case_files, Path(session.invoked_from))
+            invoked_from = Path(session.invoked_from)
+            options = session_options(session.posargs, CONFIG.case_files, invoked_from, CONFIG.selection)
             with ResultsLock(RESULTS):
                 run_environment(session, environment, RESULTS, CELL_TIMEOUT, options=options)
         except (Locked, ConfigError) as error:
@@ -85,11 +87,16 @@ def aggregate(session: nox.Session) -> None:
 
 @nox.session(python=False, default=False)
 def installed(session: nox.Session) -> None:
-    """The suite against the torch already installed for an interpreter (default: python3 on PATH); installs nothing."""
+    """The suite against the torch already installed for an interpreter (default: python3 on PATH); installs nothing.
+
+    Posargs: the interpreter, then options of `exportmatrix run` (e.g. --paths deploy)."""
     import shutil
 
-    python = session.posargs[0] if session.posargs else shutil.which("python3") or "python3"
-    if main(["run", "--python", python, "--results", str(RESULTS), "--cell-timeout", str(CONFIG.cell_timeout)]):
+    named = bool(session.posargs) and not session.posargs[0].startswith("-")
+    python = session.posargs[0] if named else shutil.which("python3") or "python3"
+    arguments = ["run", "--python", python, "--results", str(RESULTS), "--cell-timeout", str(CONFIG.cell_timeout)]
+    # matrix.toml's capture paths and shapes; the session's own options after them win
+    if main(arguments + CONFIG.selection.options() + session.posargs[1 if named else 0 :]):
         session.error("the suite did not complete with %s" % python)
 
 

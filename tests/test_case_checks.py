@@ -105,7 +105,13 @@ def test_session_options_resolve_against_where_nox_was_invoked(tmp_path, root):
     assert options.install_only and options.requirements == ("einops",)
     environment = plan(load(root / "matrix.toml"), ["2.4"], ["pypi"])[0]
     assert options.environment(environment).install_steps()[0][-1] == "einops"
-    assert options.arguments() == ["--behaviours", str(tmp_path / "work" / "mine.py"), "--with", "einops"]
+    assert options.arguments() == [
+        "--behaviours",
+        str(tmp_path / "work" / "mine.py"),
+        "--with",
+        "einops",
+        *["--paths", "default", "--shapes", "static"],  # the selection always, over a session's matrix.toml
+    ]
 
 
 def test_only_cases_without_a_usable_file_stops_before_anything_runs(tmp_path):

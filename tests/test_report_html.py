@@ -83,3 +83,19 @@ def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
     Select(browser.find_element(By.ID, "filter-tag")).select_by_value("seed")
     assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_the_shapes_filter_in_a_real_browser(browser, tmp_path):
+    from test_selection import static_and_dynamic
+
+    page = tmp_path / "matrix.html"
+    page.write_text(render(static_and_dynamic(tmp_path / "envs")), encoding="utf-8")
+    browser.get(page.as_uri())
+    Select(browser.find_element(By.ID, "filter-shapes")).select_by_value("dynamic")
+    visible = [b for b in browser.find_elements(By.CSS_SELECTOR, ".grid-block") if b.is_displayed()]
+    assert [b.get_attribute("data-shapes") for b in visible] == ["dynamic"]
+    assert visible[0].find_element(By.TAG_NAME, "h2").text == "aoti on cpu, dynamic shapes (build pypi)"
+    assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
+    visible[0].find_element(By.CSS_SELECTOR, "td.cell").click()
+    assert browser.find_element(By.ID, "ev-title").text == "attr.tensor_reassign / aoti / cpu / dynamic shapes"
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -64,9 +64,11 @@ def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_pat
     def fake_run_suite(python, suite_dir, final, described, cell_timeout, reuse, variables, extra):
         suite_runs.append((python, final, described, cell_timeout))
         assert reuse
-        assert extra == []  # no case files asked for
-        # compiled bytecode is kept in the environment, whatever this shell says
+        # no case files asked for; the suite's default capture paths and shapes
+        assert extra == ["--exportmatrix-paths", "default", "--exportmatrix-shapes", "static"]
+        # compiled bytecode and inductor's cache are kept in the environment, whatever this shell says
         assert variables["PYTHONPYCACHEPREFIX"] == str(tmp_path / "pycache")
+        assert variables["TORCHINDUCTOR_CACHE_DIR"] == str(tmp_path / "torchinductor-cache")
         assert "PYTHONDONTWRITEBYTECODE" not in variables
         return 0
 
@@ -92,6 +94,8 @@ def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_pat
         "python_requested": "3.11",
         "fingerprint": environment_fingerprint(environment),
         "venv": str(tmp_path),  # where a later run finds this install
+        "capture_paths": ["default"],
+        "shapes": ["static"],
         "id": path.stem,
     }
 

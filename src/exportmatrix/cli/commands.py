@@ -14,7 +14,7 @@ from exportmatrix.cli.matrix import merge_and_report
 from exportmatrix.config import load, plan
 from exportmatrix.merge import cells_by_key, compare, differences, load_baseline, render_table, write_baseline
 from exportmatrix.reports import terminal, write_reports
-from exportmatrix.run import Locked, NoTorch, ResultsLock, report_problems, resolve_cases, run_installed
+from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_problems, run_installed
 
 
 def load_matrix(path: str | Path) -> dict[str, Any]:
@@ -79,11 +79,17 @@ def check(arguments: argparse.Namespace) -> int:
 def run(arguments: argparse.Namespace) -> int:
     results = Path(arguments.results)
     try:
-        options = resolve_cases(arguments.behaviours, (), arguments.only_cases, Path.cwd())
+        options = options_from(arguments, (), Path.cwd())
         report_problems(options.problems)
         with ResultsLock(results):
             returncode, path = run_installed(
-                arguments.python, results, arguments.build, arguments.cell_timeout, arguments.fresh, options.cases
+                arguments.python,
+                results,
+                arguments.build,
+                arguments.cell_timeout,
+                arguments.fresh,
+                options.cases,
+                options.selection,
             )
     except (NoTorch, Locked) as error:
         print("exportmatrix: %s" % error, file=sys.stderr)

@@ -20,6 +20,7 @@ from exportmatrix.run import (
     ResultsLock,
     SessionOptions,
     add_case_options,
+    add_selection_options,
     options_from,
     report_problems,
     reused_cells,
@@ -75,6 +76,7 @@ def matrix_parser() -> argparse.ArgumentParser:
         help="seconds one cell may run (default: cell-timeout of matrix.toml)",
     )
     add_case_options(parser)
+    add_selection_options(parser)
     return parser
 
 
@@ -97,8 +99,9 @@ def report_batch(batch: Batch, results: Path) -> None:
 
 def session_options(config: MatrixConfig, arguments: argparse.Namespace, invoked_from: Path) -> SessionOptions:
     """The case files (matrix.toml's, then the command line's, checked before
-    anything is installed) and packages every session gets."""
-    options = options_from(arguments, config.case_files, invoked_from)
+    anything is installed), packages, capture paths and shapes (the command
+    line's, else matrix.toml's) every session gets."""
+    options = options_from(arguments, config.case_files, invoked_from, config.selection)
     report_problems(options.problems)
     return options
 

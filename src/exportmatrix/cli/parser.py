@@ -7,7 +7,7 @@ from typing import Callable
 
 from exportmatrix import __version__
 from exportmatrix.cli import commands
-from exportmatrix.run import add_case_options
+from exportmatrix.run import add_case_options, add_selection_options
 
 AddParser = Callable[..., argparse.ArgumentParser]  # a subcommand's add_parser
 RESULTS_HELP = "the results folder (default: results)"
@@ -53,6 +53,7 @@ def _run(add: AddParser) -> None:
     sub.add_argument("--cell-timeout", type=float, default=120, help="seconds one cell may run (default: 120)")
     sub.add_argument("--fresh", action="store_true", help="rerun every cell, reuse nothing")
     add_case_options(sub, installs=False)
+    add_selection_options(sub)
     sub.set_defaults(run=commands.run)
 
 

@@ -12,13 +12,14 @@ from exportmatrix.run.session import (
     NoxSession,
     SessionOptions,
     add_case_options,
+    add_selection_options,
     options_from,
     report_problems,
     resolve_cases,
     run_environment,
     session_options,
 )
-from exportmatrix.run.suite_runner import bytecode_cache_variables, run_suite
+from exportmatrix.run.suite_runner import bytecode_cache_variables, run_suite, suite_variables
 
 __all__ = [
     "INSTALL_ONLY",
@@ -31,6 +32,7 @@ __all__ = [
     "SessionOptions",
     "SessionRun",
     "add_case_options",
+    "add_selection_options",
     "bytecode_cache_variables",
     "environment_fingerprint",
     "install",
@@ -47,4 +49,5 @@ __all__ = [
     "session_options",
     "still_valid",
     "suite_fingerprint",
+    "suite_variables",
 ]

@@ -16,7 +16,7 @@ from packaging.version import Version
 from exportmatrix.config import Environment
 from exportmatrix.run.incremental import environment_fingerprint, still_valid
 from exportmatrix.run.pipeline import SessionRun, run_sessions
-from exportmatrix.run.session import NO_OPTIONS, SessionOptions, installed_as_requested
+from exportmatrix.run.session import SessionOptions, installed_as_requested
 from exportmatrix.streams import stream_of, stream_summary, write_failed_environment
 
 
@@ -59,12 +59,12 @@ def missing_pythons(environments: list[Environment], results: Path) -> list[str]
 
 def unchanged(environments: list[Environment], results: Path, options: SessionOptions) -> list[str]:
     """Sessions whose last complete run still stands (suite, case files,
-    install request and torch unchanged)."""
+    capture paths and shapes, install request and torch unchanged)."""
     return [
         e.session_name
         for e in environments
         if (path := stream_of(results, e.session_name))
-        and still_valid(path, environment_fingerprint(e, cases=options.cases))
+        and still_valid(path, environment_fingerprint(e, cases=options.cases, selection=options.selection))
     ]
 
 
@@ -94,8 +94,9 @@ def run_batch(
     jobs: int,
     install_jobs: int = 1,
     fresh: bool = False,
-    options: SessionOptions = NO_OPTIONS,
+    options: SessionOptions | None = None,
 ) -> Batch:
+    options = options or SessionOptions()
     environments = [options.environment(e) for e in environments]  # with the packages the cases need
     batch = Batch(missing=missing_pythons(environments, results))
     if fresh:

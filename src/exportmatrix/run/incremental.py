@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from exportmatrix.base import SUITE_DIR
-from exportmatrix.config import Cases, Environment
+from exportmatrix.config import Cases, Environment, Selection
 from exportmatrix.streams import stream_summary
 
 
@@ -25,9 +25,18 @@ def suite_fingerprint(suite_dir: Path = SUITE_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
-def environment_fingerprint(environment: Environment, suite_dir: Path = SUITE_DIR, cases: Cases | None = None) -> str:
+def environment_fingerprint(
+    environment: Environment,
+    suite_dir: Path = SUITE_DIR,
+    cases: Cases | None = None,
+    selection: Selection | None = None,
+) -> str:
+    """The suite, the install request, the case files and the capture paths
+    and shapes asked for (default: the suite's): a run asking for other cells
+    is never skipped as unchanged."""
     request = json.dumps([environment.python, environment.install_steps()])
     what = suite_fingerprint(suite_dir) + request + (cases.fingerprint() if cases and cases.active else "")
+    what += (selection or Selection()).fingerprint()
     return hashlib.sha256(what.encode()).hexdigest()[:16]
 
 

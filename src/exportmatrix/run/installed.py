@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from exportmatrix.base import SUITE_DIR
-from exportmatrix.config import Cases, make_id
+from exportmatrix.config import Cases, Selection, make_id
 from exportmatrix.run.session import PROBE
 from exportmatrix.run.suite_runner import run_suite
 from exportmatrix.streams import remove_stale, stream_path
@@ -33,8 +33,15 @@ def probe(python: str) -> tuple[str, str]:
 
 
 def run_installed(
-    python: str, results: Path, build: str, cell_timeout: float, fresh: bool, cases: Cases | None = None
+    python: str,
+    results: Path,
+    build: str,
+    cell_timeout: float,
+    fresh: bool,
+    cases: Cases | None = None,
+    selection: Selection | None = None,
 ) -> tuple[int, Path]:
+    selection = selection or Selection()
     torch_version, python_version = probe(python)
     environment_id = make_id(torch_version, python_version, build, is_default_build=False)
     release = ".".join(re.findall(r"\d+", torch_version)[:2])
@@ -47,11 +54,12 @@ def run_installed(
         "interpreter": str(python),
         "id": environment_id,
         **(cases.describe() if cases and cases.active else {}),
+        **selection.describe(),
     }
     path = stream_path(results, environment_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(results, session, path)
     print("exportmatrix: running the suite with %s (torch %s) into %s" % (python, torch_version, path), flush=True)
-    extra = cases.suite_arguments() if cases else []
+    extra = (cases.suite_arguments() if cases else []) + selection.suite_arguments()
     returncode = run_suite(Path(python), SUITE_DIR, path, described, cell_timeout, reuse=not fresh, extra=extra)
     return returncode, path

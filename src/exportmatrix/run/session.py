@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn, Protocol
 
 from exportmatrix.base import SUITE_DIR, write_atomically
-from exportmatrix.config import Cases, ConfigError, Environment, check_case_files, make_id
+from exportmatrix.config import Cases, ConfigError, Environment, Selection, check_case_files, make_id, path_sets
 from exportmatrix.run.incremental import environment_fingerprint
 from exportmatrix.run.install import install
 from exportmatrix.run.pipeline import INSTALL_ONLY
-from exportmatrix.run.suite_runner import bytecode_cache_variables, run_suite
+from exportmatrix.run.suite_runner import run_suite, suite_variables
 from exportmatrix.streams import remove_stale, stream_path, write_failed_environment
 
 # torch.__version__ with its local tag (2.4.1+cu121), read from torch/version.py
@@ -53,24 +53,29 @@ class SessionOptions:
     requirements: tuple[str, ...] = ()  # --with: installed beside torch
     install_only: bool = False
     problems: tuple[str, ...] = ()  # case files left out, and why
+    selection: Selection = dataclasses.field(default_factory=Selection)  # --paths, --shapes
 
     def arguments(self) -> list[str]:
-        """These options as a session's posargs."""
+        """These options as a session's posargs (the selection always, so that
+        what the command line chose overrides the session's matrix.toml)."""
         found = [argument for path in self.cases.files for argument in ("--behaviours", str(path))]
         found += ["--only-cases"] if self.cases.only else []
-        return found + [argument for requirement in self.requirements for argument in ("--with", requirement)]
+        found += [argument for requirement in self.requirements for argument in ("--with", requirement)]
+        return found + self.selection.options()
+
+    def suite_arguments(self) -> list[str]:
+        """The suite's own options for the case files and the selection."""
+        return self.cases.suite_arguments() + self.selection.suite_arguments()
 
     def environment(self, environment: Environment) -> Environment:
         extra = tuple(r for r in self.requirements if r not in environment.requirements)
         return dataclasses.replace(environment, requirements=environment.requirements + extra)
 
 
-NO_OPTIONS = SessionOptions()
-
-
 def options_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Install one environment and run the suite in it.")
     add_case_options(parser)
+    add_selection_options(parser)
     parser.add_argument(INSTALL_ONLY, dest="install_only", action="store_true", help="install, run nothing")
     return parser
 
@@ -97,6 +102,29 @@ def add_case_options(parser: argparse.ArgumentParser, installs: bool = True) -> 
     )
 
 
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """--paths and --shapes: which capture paths and shapes the suite observes."""
+    try:
+        sets = " (%s)" % path_sets().describe_sets()
+    except ConfigError:  # paths.py unreadable: --paths says so when used
+        sets = ""
+    parser.add_argument(
+        "--paths",
+        default=None,
+        metavar="NAMES",
+        help="capture paths to observe, comma-separated: set names%s or single paths, e.g. default,aoti "
+        "(default: capture-paths of matrix.toml, else default)" % sets,
+    )
+    parser.add_argument(
+        "--shapes",
+        default=None,
+        metavar="LIST",
+        help="shapes to observe each cell with, comma-separated: static (the declared inputs), dynamic (one "
+        "dimension of each tensor input dynamic at capture, then called at other sizes) "
+        "(default: shapes of matrix.toml, else static)",
+    )
+
+
 def resolve_cases(files: list[str], configured: tuple[Path, ...], only: bool, invoked_from: Path) -> SessionOptions:
     """Case files named on the command line (relative to where nox was
     invoked) after those of matrix.toml; the broken ones are left out, each
@@ -108,15 +136,28 @@ def resolve_cases(files: list[str], configured: tuple[Path, ...], only: bool, in
     return SessionOptions(Cases(usable, only), problems=tuple(problems))
 
 
-def options_from(parsed: argparse.Namespace, configured: tuple[Path, ...], invoked_from: Path) -> SessionOptions:
-    """Options parsed by a parser with add_case_options (and --only-install, where it has one)."""
+def options_from(
+    parsed: argparse.Namespace, configured: tuple[Path, ...], invoked_from: Path, selection: Selection | None = None
+) -> SessionOptions:
+    """Options parsed by a parser with add_case_options and add_selection_options
+    (and --with, --only-install, where it has them). `configured`: matrix.toml's
+    case files; `selection`: its capture paths and shapes, which --paths and
+    --shapes override."""
+    chosen = Selection.parse(parsed.paths, parsed.shapes, selection)
     resolved = resolve_cases(parsed.behaviours, configured, parsed.only_cases, invoked_from)
-    install_only = getattr(parsed, "install_only", False)
-    return dataclasses.replace(resolved, requirements=tuple(parsed.requirements), install_only=install_only)
+    return dataclasses.replace(
+        resolved,
+        requirements=tuple(getattr(parsed, "requirements", ())),
+        install_only=getattr(parsed, "install_only", False),
+        selection=chosen,
+    )
 
 
-def session_options(posargs: list[str], configured: tuple[Path, ...], invoked_from: Path) -> SessionOptions:
-    return options_from(options_parser("nox -s torch-X.Y --").parse_args(posargs), configured, invoked_from)
+def session_options(
+    posargs: list[str], configured: tuple[Path, ...], invoked_from: Path, selection: Selection | None = None
+) -> SessionOptions:
+    parsed = options_parser("nox -s torch-X.Y --").parse_args(posargs)
+    return options_from(parsed, configured, invoked_from, selection)
 
 
 def report_problems(problems: tuple[str, ...]) -> None:
@@ -169,15 +210,17 @@ def run_environment(
     cell_timeout: float = 120,
     suite_dir: Path = SUITE_DIR,
     install_only: bool = False,
-    options: SessionOptions = NO_OPTIONS,
+    options: SessionOptions | None = None,
 ) -> Path | None:
     """Install, run the suite, and return the stream it wrote. Cells whose
     key is unchanged are reused unless EXPORTMATRIX_FRESH is set."""
+    options = options or SessionOptions()
     environment = options.environment(environment)
     described = {
         **environment.describe(),
-        "fingerprint": environment_fingerprint(environment, suite_dir, options.cases),
+        "fingerprint": environment_fingerprint(environment, suite_dir, options.cases, options.selection),
         "venv": str(venv_of(session)),
+        **options.selection.describe(),
     }
     if options.cases.active:
         described.update(options.cases.describe())
@@ -199,8 +242,8 @@ def run_environment(
         described,
         cell_timeout,
         reuse=not os.environ.get("EXPORTMATRIX_FRESH"),
-        variables=bytecode_cache_variables(venv_of(session)),
-        extra=options.cases.suite_arguments(),
+        variables=suite_variables(venv_of(session)),
+        extra=options.suite_arguments(),
     )
     if options.problems:
         session.error("%s: case files left out: %s" % (described["id"], "; ".join(options.problems)))

@@ -74,6 +74,16 @@ def bytecode_cache_variables(venv: Path) -> dict[str, str]:
     return variables
 
 
+def suite_variables(venv: Path) -> dict[str, str]:
+    """The suite process's environment: the bytecode cache above, and
+    inductor's cache (compiled FX graphs, C++ kernels, AOTInductor packages)
+    inside the environment too: one cache per environment, so releases never
+    share compiled artifacts (inductor keys its caches by the code and the torch
+    version, so reuse within an environment is safe), and a rerun or a resume
+    after a crash compiles nothing twice."""
+    return {**bytecode_cache_variables(venv), "TORCHINDUCTOR_CACHE_DIR": str(venv / "torchinductor-cache")}
+
+
 def run_suite(
     python: Path,
     suite_dir: Path,
