@@ -53,7 +53,7 @@ def _run(add: AddParser) -> None:
     sub.add_argument("--cell-timeout", type=float, default=120, help="seconds one cell may run (default: 120)")
     sub.add_argument("--fresh", action="store_true", help="rerun every cell, reuse nothing")
     add_case_options(sub, installs=False)
-    add_selection_options(sub)
+    add_selection_options(sub, configured=False)
     sub.set_defaults(run=commands.run)
 
 

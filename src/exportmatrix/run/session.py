@@ -102,8 +102,10 @@ def add_case_options(parser: argparse.ArgumentParser, installs: bool = True) -> 
     )
 
 
-def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """--paths and --shapes: which capture paths and shapes the suite observes."""
+def add_selection_options(parser: argparse.ArgumentParser, configured: bool = True) -> None:
+    """--paths and --shapes: which capture paths and shapes the suite observes;
+    `configured`: whether the command reads matrix.toml's defaults."""
+    toml = "capture-paths of matrix.toml, else " if configured else ""
     try:
         sets = " (%s)" % path_sets().describe_sets()
     except ConfigError:  # paths.py unreadable: --paths says so when used
@@ -113,7 +115,7 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="NAMES",
         help="capture paths to observe, comma-separated: set names%s or single paths, e.g. default,aoti "
-        "(default: capture-paths of matrix.toml, else default)" % sets,
+        "(default: %sdefault)" % (sets, toml),
     )
     parser.add_argument(
         "--shapes",
@@ -121,7 +123,7 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         metavar="LIST",
         help="shapes to observe each cell with, comma-separated: static (the declared inputs), dynamic (one "
         "dimension of each tensor input dynamic at capture, then called at other sizes) "
-        "(default: shapes of matrix.toml, else static)",
+        "(default: %sstatic)" % ("shapes of matrix.toml, else " if configured else ""),
     )
 
 
