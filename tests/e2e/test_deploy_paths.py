@@ -1,0 +1,132 @@
+"""The deploy capture paths and the shape axis for real: torch 2.4 (AOTInductor
+through its older entry points, torch._export.aot_compile and aot_load) and 2.10
+(torch.export → aoti_compile_and_package → aoti_load_package), both with
+`--paths default,deploy --shapes static,dynamic`, on a case file of two
+behaviours with a batch dimension (the heaviest paths run on few cells)."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_matrix_end_to_end import VENVS, nox
+
+pytestmark = pytest.mark.e2e
+
+CASES = Path(__file__).with_name("deploy_cases.py")
+ASK = ["2.4", "2.10", "--behaviours", str(CASES), "--only-cases", "--paths", "default,deploy"]
+ASK += ["--shapes", "static,dynamic"]
+EXPORTERS = 10  # the default set's eight and the deploy set's two
+
+
+@pytest.fixture(scope="module")
+def deploy(root, config):
+    results = config.parent / "deploy-results"
+    done = nox(root, config, results, "-s", "matrix", "--", *ASK)
+    matrix = json.loads((results / "matrix.json").read_text())
+    return done, matrix, results
+
+
+def cells(matrix, release):
+    (environment,) = [e for e in matrix["environments"] if e["release"] == release]
+    found = {}
+    for o in matrix["observations"]:
+        if o["environment"] == environment["id"]:
+            found[(o["behaviour"], o["exporter"], o["shapes"])] = o
+    return environment, found
+
+
+def test_every_cell_of_both_paths_and_both_shapes_is_observed(deploy):
+    done, matrix, _ = deploy
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for release in ("2.4", "2.10"):
+        environment, found = cells(matrix, release)
+        assert environment["status"] == "ok"
+        assert environment["capture_paths"] == ["default", "deploy"]
+        assert environment["shapes"] == ["static", "dynamic"]
+        assert len(found) == 2 * EXPORTERS * 2, sorted(found)
+        assert {o["outcome"] for o in found.values()} <= {"holds", "diverges", "export-error", "run-error"}
+
+
+def test_aoti_uses_the_entry_points_each_release_has_and_lists_what_it_hides(deploy):
+    _, matrix, _ = deploy
+    for release, entry in (("2.4", "torch._export.aot_compile("), ("2.10", "aoti_compile_and_package(")):
+        _, found = cells(matrix, release)
+        cell = found[("deploy.running_sum", "aoti", "static")]
+        assert entry in cell["evidence"]["exporter_detail"]
+        if cell["outcome"] in ("holds", "diverges"):
+            assert cell["evidence"]["not_observable"] == ["buffer total"]
+            # the buffer the package keeps to itself still shows in the second call's output
+            assert cell["outcome"] == "holds" or "output of call 2" in json.dumps(cell["evidence"])
+
+
+def test_inductor_holds_where_the_eager_backend_holds(deploy):
+    """A buffer update and a Python counter under torch.compile: inductor agrees with eager's backend."""
+    _, matrix, _ = deploy
+    for release in ("2.4", "2.10"):
+        _, found = cells(matrix, release)
+        for behaviour in ("deploy.running_sum", "deploy.call_counter"):
+            for shapes in ("static", "dynamic"):
+                eager_backend = found[(behaviour, "compile_fullgraph", shapes)]["outcome"]
+                assert found[(behaviour, "compile_inductor", shapes)]["outcome"] == eager_backend
+
+
+def test_dynamic_cells_were_called_at_other_sizes(deploy):
+    _, matrix, _ = deploy
+    for release in ("2.4", "2.10"):
+        _, found = cells(matrix, release)
+        dynamic = [o for (_, _, shapes), o in found.items() if shapes == "dynamic"]
+        called = [o for o in dynamic if o["outcome"] in ("holds", "diverges")]
+        assert called, "no dynamic cell ran in %s" % release
+        for cell in called:
+            assert cell["evidence"]["dynamic"]["sizes"] == {"capture": [3], "call 1": [4], "call 2": [5]}
+        strict = found[("deploy.running_sum", "export_strict", "dynamic")]
+        assert 'torch.export.Dim("batch")' in strict["evidence"]["exporter_detail"]
+
+
+def test_an_aoti_reproducer_runs_standalone_and_agrees(deploy, root, tmp_path):
+    _, matrix, _ = deploy
+    _, found = cells(matrix, "2.10")
+    cell = found[("deploy.running_sum", "aoti", "dynamic")]
+    script = tmp_path / "repro.py"
+    script.write_text(cell["evidence"]["reproducer"])
+    python = root / ".nox" / VENVS["2.10"] / "bin" / "python"
+    done = subprocess.run([str(python), str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.stdout.splitlines()[0] == "OUTCOME: %s" % cell["outcome"], done.stdout + done.stderr[-2000:]
+
+
+def test_a_rerun_with_nothing_changed_runs_nothing(deploy, root, config):
+    done, _, results = deploy
+    streams = {path: path.stat().st_mtime_ns for path in (results / "envs").glob("*.jsonl")}
+    again = nox(root, config, results, "-s", "matrix", "--", *ASK)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert {path: path.stat().st_mtime_ns for path in streams} == streams  # no environment started
+    assert "unchanged" in again.stdout + again.stderr
+
+
+def test_cuda_cells_are_parametrized_where_torch_sees_a_gpu(root, tmp_path):
+    """No GPU here: collect the cells with devices() answering as on a GPU machine."""
+    python = root / ".nox" / VENVS["2.10"] / "bin" / "python"
+    code = (  # after the environment's probe has run: it asks the GPU its name
+        "import sys, pytest, exportmatrix_suite.probe as probe\n"
+        "class GPU:\n"
+        "    @pytest.hookimpl(trylast=True)\n"
+        "    def pytest_configure(self, config):\n"
+        "        probe.devices = lambda: ['cpu', 'cuda']\n"
+        "sys.exit(pytest.main(sys.argv[1:], plugins=[GPU()]))\n"
+    )
+    arguments = ["suite/test_cells.py", "--rootdir", "suite", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    arguments += ["--exportmatrix-out", str(tmp_path / "s.jsonl"), "--exportmatrix-paths", "deploy"]
+    arguments += ["--exportmatrix-shapes", "static,dynamic", "-k", "buffer.add_"]
+    environment = dict(os.environ, PYTHONPATH=str(root / "suite"))
+    done = subprocess.run(
+        [str(python), "-c", code, *arguments], capture_output=True, text=True, cwd=root, env=environment, timeout=600
+    )
+    ids = [line.split("[", 1)[1].rstrip("]") for line in done.stdout.splitlines() if "test_cell[" in line]
+    assert ids == [
+        "buffer.add_-%s-%s-%s" % (path, device, shapes)
+        for path in ("compile_inductor", "aoti")
+        for device in ("cpu", "cuda")
+        for shapes in ("static", "dynamic")
+    ], done.stdout[-2000:] + done.stderr[-2000:]
