@@ -130,3 +130,18 @@ def test_cuda_cells_are_parametrized_where_torch_sees_a_gpu(root, tmp_path):
         for device in ("cpu", "cuda")
         for shapes in ("static", "dynamic")
     ], done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_aoti_loads_on_the_device_the_module_lives_on(root):
+    """The cuda form of the aoti capture code, without a GPU: the device comes
+    from the module (a meta module stands in), and 2.4's loader is told it."""
+    python = root / ".nox" / VENVS["2.4"] / "bin" / "python"
+    code = (
+        "import torch\n"
+        "from exportmatrix_suite.exporters import AOTInductor, _device_of\n"
+        "print(_device_of(torch.nn.Linear(2, 2, device='meta'), ()))\n"
+        "print(AOTInductor().snippet((torch.randn(3, 4),), (0,)).splitlines()[-1])\n"
+    )
+    environment = dict(os.environ, PYTHONPATH=str(root / "suite"))
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, env=environment, timeout=600)
+    assert done.stdout.splitlines() == ["meta", "artifact = torch._export.aot_load(so_path, DEVICE)"], done.stderr
