@@ -687,7 +687,8 @@ def _warning_texts(caught: list) -> List[str]:
 
 
 def _static_only(behaviour: Behaviour, device: str) -> Optional[str]:
-    """Why a dynamic cell of this behaviour cannot be observed, or None."""
+    """Why a dynamic cell of this behaviour cannot be observed, or None (an
+    eager run that fails at the other sizes is found by observe's own trace)."""
     if behaviour.static_shapes_because:
         return "its shapes cannot be dynamic: %s" % behaviour.static_shapes_because
     instance = _fresh(behaviour, device)
@@ -698,15 +699,15 @@ def _static_only(behaviour: Behaviour, device: str) -> Optional[str]:
     small = [size for size in sizes if size < MIN_DYNAMIC_SIZE]
     if small:
         return "a dynamic dimension has size %d at capture (export specializes sizes 0 and 1)" % small[0]
-    try:
-        eager_trace(behaviour, device, DYNAMIC)
-    except BehaviourBroken as broken:
-        error = broken.__cause__ or broken
-        return "its eager run fails at other sizes of the dynamic dimension (%s: %s)" % (
-            type(error).__name__,
-            normalise_message(str(error)),
-        )
     return None
+
+
+def _fails_at_other_sizes(broken: BehaviourBroken) -> str:
+    error = broken.__cause__ or broken
+    return "its eager run fails at other sizes of the dynamic dimension (%s: %s)" % (
+        type(error).__name__,
+        normalise_message(str(error)),
+    )
 
 
 def observe(
@@ -722,7 +723,12 @@ def observe(
     reason = exporter.unavailable_reason(shapes) or (_static_only(behaviour, device) if shapes == DYNAMIC else None)
     if reason:
         return {"outcome": UNSUPPORTED, "evidence": {"reason": reason}}
-    expected = eager_trace(behaviour, device, shapes)
+    try:
+        expected = eager_trace(behaviour, device, shapes)
+    except BehaviourBroken as broken:
+        if shapes != DYNAMIC:
+            raise
+        return {"outcome": UNSUPPORTED, "evidence": {"reason": _fails_at_other_sizes(broken)}}
     instance = _fresh(behaviour, device)
     dims = dynamic_dims(instance.args, behaviour.dynamic_dims) if shapes == DYNAMIC else None
     started = clock()
