@@ -41,26 +41,32 @@ def environment_fingerprint(
 
 
 def installed_torch(venv: Path) -> str | None:
-    """torch.__version__ of an environment, read from its files (no import)."""
-    for version_file in venv.glob("lib/python3*/site-packages/torch/version.py"):
+    """torch.__version__ of an environment, read from its files (no import);
+    None when there is no such environment, no torch in it, or its version
+    file cannot be read."""
+    for version_file in sorted(venv.glob("lib/python3*/site-packages/torch/version.py")):
         namespace: dict[str, Any] = {}
         try:
             exec(version_file.read_text(), namespace)
         except Exception:
             return None
-        return str(namespace.get("__version__"))
+        version = namespace.get("__version__")
+        return version if isinstance(version, str) and version else None
     return None
 
 
 def still_valid(path: Path, fingerprint: str) -> bool:
     """Whether the stream at `path` is a complete, ok run of this fingerprint
-    whose environment (recorded in the stream) still holds the same torch."""
+    whose environment (recorded in the stream) still holds exactly the torch
+    the stream recorded. An environment that is gone, or whose torch cannot
+    be read, is not the same one: its results are not reused."""
     summary = stream_summary(path)
     if not summary or summary.end is None or summary.end.get("exitstatus") != 0:
         return False
     environment = summary.environment
     if environment.get("status") != "ok" or environment.get("fingerprint") != fingerprint:
         return False
-    venv = environment.get("venv")
-    torch = installed_torch(Path(venv)) if venv else None
-    return torch is None or torch == environment.get("torch")
+    venv, recorded = environment.get("venv"), environment.get("torch")
+    if not venv or not recorded:
+        return False
+    return installed_torch(Path(venv)) == recorded
