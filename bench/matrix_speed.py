@@ -13,6 +13,11 @@ after editing one behaviour, on the same releases, side by side.
 (d) `nox -s matrix` after editing one behaviour's declaration.
 Prints wall time, peak memory (all processes of the run), disk used, ratios,
 and each environment's install and suite times. Not a test: it prints figures.
+
+Everything runs on a copy of this checkout in the work folder (its noxfile,
+matrix.toml, src and suite; nox keeps the copy's environments in its .nox),
+and (d) edits the copy: the repository is never written to, so a benchmark
+killed halfway leaves it as it was.
 """
 
 from __future__ import annotations
@@ -34,7 +39,46 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from exportmatrix.config import load, plan  # noqa: E402
 
-EDITED = ROOT / "suite" / "exportmatrix_suite" / "behaviours" / "buffers.py"
+# what `nox -s matrix` needs of a checkout, copied as it is in the working tree
+CHECKOUT_PATHS = ("noxfile.py", "matrix.toml", "pyproject.toml", "README.md", "src", "suite")
+NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
+# the behaviour (d) edits, relative to a checkout, and the edit
+EDITED = Path("suite") / "exportmatrix_suite" / "behaviours" / "buffers.py"
+EDIT = ("return x * 2 + self.buf", "return x * 2.0 + self.buf")
+
+
+def make_checkout(work: Path, root: Path = ROOT) -> Path:
+    """work/checkout: a copy of what the matrix needs of `root`, refreshed
+    from it (an edit left by an earlier, killed benchmark is undone); its
+    .nox, the environments nox made for the copy, is kept."""
+    checkout = work / "checkout"
+    checkout.mkdir(parents=True, exist_ok=True)
+    for name in CHECKOUT_PATHS:
+        source, target = root / name, checkout / name
+        if source.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target, ignore=NOT_COPIED)
+        elif source.exists():
+            shutil.copy2(source, target)
+    return checkout
+
+
+def edit_one_behaviour(checkout: Path) -> Path:
+    """Edit one behaviour's code in the copy (never in the repository); the
+    file edited."""
+    edited = checkout / EDITED
+    text = edited.read_text()
+    old, new = EDIT
+    if old not in text:
+        raise SystemExit("bench: %s no longer contains %r: update EDIT" % (EDITED, old))
+    edited.write_text(text.replace(old, new, 1))
+    return edited
+
+
+def nox_venvs(checkout: Path, environments: list) -> list[Path]:
+    """nox's folder of each session of the copy: <session>-<python>, dots as
+    dashes, under the copy's .nox (nox works from its noxfile's folder)."""
+    return [checkout / ".nox" / ("%s-%s" % (e.session_name, e.python)).replace(".", "-") for e in environments]
 
 
 def descendants_rss_kib(pid: int) -> int:
@@ -60,11 +104,13 @@ def descendants_rss_kib(pid: int) -> int:
     return total
 
 
-def run_measured(command: list[str], env: dict | None = None, log: Path | None = None) -> tuple[float, int, int]:
+def run_measured(
+    command: list[str], env: dict | None = None, log: Path | None = None, cwd: Path | None = None
+) -> tuple[float, int, int]:
     """(seconds, peak KiB of the process tree, return code)."""
     started = time.monotonic()
     out = open(log, "a") if log else subprocess.DEVNULL
-    process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd or ROOT)
     peak = 0
     done = threading.Event()
 
@@ -103,8 +149,8 @@ def gib(n: int) -> str:
     return "%.1f GiB" % (n / 2**30)
 
 
-def naive(releases: list[str], work: Path, log: Path) -> tuple[float, int, int, list[str]]:
-    config = load(ROOT / "matrix.toml")
+def naive(releases: list[str], work: Path, log: Path, checkout: Path) -> tuple[float, int, int, list[str]]:
+    config = load(checkout / "matrix.toml")
     total, peak, disk, lines = 0.0, 0, 0, []
     # pip as it comes (no site config); no cache dir: each release is downloaded
     # once anyway, and the venvs are deleted after measuring to spare the disk
@@ -121,7 +167,7 @@ def naive(releases: list[str], work: Path, log: Path) -> tuple[float, int, int, 
             str(venv / "bin" / "python"),
             "-m",
             "pytest",
-            str(ROOT / "suite"),
+            str(checkout / "suite"),
             "-q",
             "-p",
             "no:cacheprovider",
@@ -130,7 +176,7 @@ def naive(releases: list[str], work: Path, log: Path) -> tuple[float, int, int, 
             "--exportmatrix-environment",
             json.dumps({"id": release}),
         ]
-        t2, p2, _ = run_measured(suite, log=log)
+        t2, p2, _ = run_measured(suite, log=log, cwd=work)
         total += t0 + t1 + t2
         peak = max(peak, p0, p1, p2)
         disk += du_bytes(venv)
@@ -139,10 +185,16 @@ def naive(releases: list[str], work: Path, log: Path) -> tuple[float, int, int, 
     return total, peak, disk, lines
 
 
-def nox_matrix(releases: list[str], results: Path, log: Path, extra: list[str] = ()) -> tuple[float, int, int]:
+def nox_matrix(
+    releases: list[str], checkout: Path, results: Path, log: Path, extra: list[str] = ()
+) -> tuple[float, int, int]:
+    """`nox -s matrix` of the copy's noxfile (which imports the copy's src and
+    so runs the copy's suite), into `results`."""
     env = dict(os.environ, EXPORTMATRIX_RESULTS=str(results))
-    command = [str(ROOT / ".venv" / "bin" / "nox"), "-s", "matrix", "--", *releases, *extra]
-    seconds, peak, returncode = run_measured(command, env=env, log=log)
+    env.pop("EXPORTMATRIX_CONFIG", None)  # the copy's matrix.toml
+    noxfile = checkout / "noxfile.py"
+    command = [str(ROOT / ".venv" / "bin" / "nox"), "--noxfile", str(noxfile), "-s", "matrix", "--", *releases, *extra]
+    seconds, peak, returncode = run_measured(command, env=env, log=log, cwd=checkout)
     return seconds, peak, returncode
 
 
@@ -181,6 +233,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     log = work / "bench.log"
     results = work / "results"
+    checkout = make_checkout(work)
     print(
         "bench: %s, %d CPUs, releases %s, uv cache %s, work in %s"
         % (
@@ -194,25 +247,21 @@ def main() -> None:
 
     rows = []
     if not arguments.skip_naive:
-        a = naive(arguments.releases, work, log)
+        a = naive(arguments.releases, work, log, checkout)
         rows.append(("(a) naive: venv + pip + pytest, one by one", a[0], a[1], a[2]))
         for line in a[3]:
             print(line, flush=True)
 
     uv_cache = Path(os.environ.get("UV_CACHE_DIR", Path.home() / ".cache" / "uv"))
-    config = load(ROOT / "matrix.toml")
-    # nox's folder of a session: <session>-<python>, dots as dashes
-    venvs = [
-        ROOT / ".nox" / ("%s-%s" % (e.session_name, e.python)).replace(".", "-")
-        for e in plan(config, arguments.releases, [config.default_build])
-    ]
+    config = load(checkout / "matrix.toml")
+    venvs = nox_venvs(checkout, plan(config, arguments.releases, [config.default_build]))
 
     def cold_matrix(label: str) -> tuple[float, int, int]:
         for venv in venvs:  # cold: no project environments, no results
             shutil.rmtree(venv, ignore_errors=True)
         shutil.rmtree(results, ignore_errors=True)
         cache_before = du_bytes(uv_cache)
-        b = nox_matrix(arguments.releases, results, log)
+        b = nox_matrix(arguments.releases, checkout, results, log)
         # one count over cache and venvs: uv hardlinks venv files to its cache
         rows.append((label, b[0], b[1], du_bytes(uv_cache, *venvs, results) - cache_before))
         for line in session_times(log, arguments.releases):
@@ -225,14 +274,10 @@ def main() -> None:
         cold_runs.append(("(b0)", cold_matrix("(b0) nox -s matrix, cold, uv cache emptied")))
     b = cold_matrix("(b) nox -s matrix, cold, uv cache kept")
     cold_runs.append(("(b)", b))
-    c = nox_matrix(arguments.releases, results, log)
+    c = nox_matrix(arguments.releases, checkout, results, log)
     rows.append(("(c) nox -s matrix, nothing changed", c[0], c[1], 0))
-    original = EDITED.read_text()
-    try:
-        EDITED.write_text(original.replace("return x * 2 + self.buf", "return x * 2.0 + self.buf", 1))
-        d = nox_matrix(arguments.releases, results, log)
-    finally:
-        EDITED.write_text(original)
+    edit_one_behaviour(checkout)  # the copy's: the next make_checkout undoes it
+    d = nox_matrix(arguments.releases, checkout, results, log)
     rows.append(("(d) nox -s matrix, one behaviour edited", d[0], d[1], 0))
 
     print("\n%-44s %9s %12s %10s" % ("run", "wall", "peak memory", "disk"))
