@@ -96,8 +96,10 @@ def test_check_passes_on_its_own_baseline_and_fails_when_a_cell_moves(tmp_path, 
 def test_check_refuses_a_file_that_is_not_a_baseline(tmp_path, capsys):
     two_releases(tmp_path / "a")
     path = write_matrix(tmp_path / "a", "a.json")
-    assert main(["check", str(path), "--baseline", str(path)]) == 2
-    assert "not an exportmatrix-baseline/1 file" in capsys.readouterr().err
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"schema": "something-else/1", "cells": {}}))
+    assert main(["check", str(path), "--baseline", str(other)]) == 2
+    assert "not an exportmatrix-baseline/1 file (nor an exportmatrix/1 matrix)" in capsys.readouterr().err
 
 
 def test_report_renders_both_files_from_an_existing_matrix(tmp_path):

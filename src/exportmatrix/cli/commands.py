@@ -6,13 +6,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from exportmatrix.base import find_environment
 from exportmatrix.cli.matrix import merge_and_report
 from exportmatrix.config import load, plan
-from exportmatrix.merge import cells_by_key, compare, differences, load_baseline, render_table, write_baseline
+from exportmatrix.merge import (
+    cells_by_key,
+    differences,
+    read_baseline,
+    render_table,
+    session_of,
+    verdict,
+    write_baseline,
+)
 from exportmatrix.reports import terminal, write_reports
 from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_problems, run_installed
 
@@ -60,20 +69,40 @@ def diff(arguments: argparse.Namespace) -> int:
 
 
 def check(arguments: argparse.Namespace) -> int:
-    matrix = load_matrix(arguments.matrix)
+    matrix = read_baseline(Path(arguments.matrix))  # its cells and environments' statuses
     baseline_path = Path(arguments.baseline)
     if arguments.update:
         write_baseline(baseline_path, matrix)
-        print("exportmatrix: wrote %s (%d cells)" % (baseline_path, len(matrix["observations"])))
+        print("exportmatrix: wrote %s (%d cells)" % (baseline_path, len(matrix.cells)))
         return 0
-    drift = compare(load_baseline(baseline_path), matrix)
+    baseline = read_baseline(baseline_path)
+    gate = verdict(baseline, matrix, arguments.allow_missing, arguments.strict_new)
+    drift, shown = gate.drift, 10  # cells listed of each kind; environments are all named
+
+    def some(label: str, lines: list[str]) -> None:
+        for text in lines[:shown]:
+            print("%s: %s" % (label, text))
+        if len(lines) > shown:
+            print("%s: ... and %d more cells" % (label, len(lines) - shown))
+
     for cell, before, now in drift.moved:
         print("moved: %s: %s → %s" % (cell, before, now))
-    print(
-        "exportmatrix: %d cells moved, %d new, %d in the baseline but not observed"
-        % (len(drift.moved), len(drift.new), len(drift.missing))
-    )
-    return 1 if drift.moved else 0
+    in_baseline = Counter(session_of(cell) for cell in baseline.cells)
+    for session in drift.missing_environments:
+        print("missing environment: %s (%d cells in the baseline)" % (session, in_baseline[session]))
+    for session, status in drift.not_ok:
+        print("environment not ok: %s: %s (%s in the baseline)" % (session, status, baseline.environments[session]))
+    for session, status in drift.still_not_ok:
+        print("environment not ok, as in the baseline: %s: %s" % (session, status))
+    gone = set(drift.missing_environments)  # named above, their cells not listed
+    cells = [c for c in drift.missing if session_of(c) not in gone]
+    some("missing", ["%s (%s in the baseline)" % (c, baseline.cells[c]) for c in cells])
+    for session in drift.new_environments:
+        print("new environment: %s" % session)
+    some("new", drift.new)
+    print("exportmatrix: %s" % gate.counts())
+    print("exportmatrix: %s" % gate.outcome())
+    return gate.exit_code
 
 
 def run(arguments: argparse.Namespace) -> int:

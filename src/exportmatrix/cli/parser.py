@@ -79,12 +79,32 @@ def _diff(add: AddParser) -> None:
 def _check(add: AddParser) -> None:
     sub = add(
         "check",
-        help="exit non-zero when a cell's outcome moved from the baseline (a CI gate)",
-        description="Compare MATRIX with BASELINE; list every cell whose outcome moved and exit 1 if any did.",
+        help="exit non-zero when a cell moved from the baseline or baseline data was not observed (a CI gate)",
+        description="Compare MATRIX with BASELINE cell for cell and list what moved, what is missing (whole "
+        "environments by session, a few cells) and what is new. Exit codes: 0 passed; 1 a cell's outcome moved; "
+        "2 a usage error or an unreadable file; 3 baseline data was not observed (a cell of the baseline, an "
+        "environment missing from MATRIX, or one there whose status is not ok: install-failed, import-failed, "
+        "incomplete); 4 cells not in the baseline, with --strict-new. Where several apply, 3 wins over 1, "
+        "and 1 over 4.",
     )
     sub.add_argument("matrix", nargs="?", default="results/matrix.json")
-    sub.add_argument("--baseline", required=True, help="the baseline file, e.g. baseline.json")
+    sub.add_argument(
+        "--baseline",
+        required=True,
+        help="the baseline file (e.g. baseline.json), or another matrix.json to compare with cell for cell",
+    )
     sub.add_argument("--update", action="store_true", help="write MATRIX's outcomes as the new baseline")
+    sub.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="accept baseline cells and environments that were not observed or are not ok (said in the output); "
+        "moved cells still fail",
+    )
+    sub.add_argument(
+        "--strict-new",
+        action="store_true",
+        help="fail (exit 4) on cells and environments not in the baseline (default: report them, pass)",
+    )
     sub.set_defaults(run=commands.check)
 
 

@@ -2,12 +2,25 @@
 matrices (diff between two, drift from a baseline)."""
 
 from exportmatrix.merge.aggregate import Aggregated, aggregate, build_mismatch, merge
-from exportmatrix.merge.baseline import Drift, compare, load_baseline, make_baseline, write_baseline
+from exportmatrix.merge.baseline import (
+    Baseline,
+    Drift,
+    Verdict,
+    compare,
+    load_baseline,
+    make_baseline,
+    read_baseline,
+    session_of,
+    verdict,
+    write_baseline,
+)
 from exportmatrix.merge.diff import cells_by_key, differences, render_table
 
 __all__ = [
     "Aggregated",
+    "Baseline",
     "Drift",
+    "Verdict",
     "aggregate",
     "build_mismatch",
     "cells_by_key",
@@ -16,6 +29,9 @@ __all__ = [
     "load_baseline",
     "make_baseline",
     "merge",
+    "read_baseline",
     "render_table",
+    "session_of",
+    "verdict",
     "write_baseline",
 ]
