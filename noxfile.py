@@ -39,11 +39,11 @@ CELL_TIMEOUT = float(os.environ.get("EXPORTMATRIX_CELL_TIMEOUT") or CONFIG.cell_
 
 def _torch_session(environment):
     def session(session: nox.Session) -> None:
-        """Posargs: --behaviours FILE, --only-cases, --with PKG, --paths NAMES, --shapes LIST
+        """Posargs: --behaviours FILE, --only-cases, --with PKG, --paths NAMES, --shapes LIST, --locked [MATRIX]
         (see `nox -s torch-2.4 -- --help`)."""
         try:
             invoked_from = Path(session.invoked_from)
-            options = session_options(session.posargs, CONFIG.case_files, invoked_from, CONFIG.selection)
+            options = session_options(session.posargs, CONFIG.case_files, invoked_from, CONFIG.selection, RESULTS)
             with ResultsLock(RESULTS):
                 run_environment(session, environment, RESULTS, CELL_TIMEOUT, options=options)
         except (Locked, ConfigError) as error:

@@ -52,7 +52,7 @@ def test_diff_of_two_environments_and_of_two_files(tmp_path, capsys):
     two_releases(tmp_path / "a")
     path = write_matrix(tmp_path / "a", "a.json")
     assert main(["diff", "2.4", "2.10", "--matrix", str(path), "--json"]) == 0
-    (row,) = json.loads(capsys.readouterr().out)
+    (row,) = json.loads(capsys.readouterr().out)["cells"]
     assert row["cell"] == ["attr.tensor_reassign", "dynamo_export", "cpu"]
     assert (row["a"], row["b"]) == ("export-error", "holds")
 

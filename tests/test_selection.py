@@ -302,7 +302,7 @@ def test_diff_and_baseline_name_dynamic_cells_and_keep_static_names(tmp_path, ca
     path = tmp_path / "matrix.json"
     path.write_text(json.dumps(matrix))
     assert main(["diff", "2.4", "2.10", "--matrix", str(path), "--json"]) == 0
-    (row,) = json.loads(capsys.readouterr().out)  # the dynamic cells agree: diverges in both
+    (row,) = json.loads(capsys.readouterr().out)["cells"]  # the dynamic cells agree: diverges in both
     assert row["cell"] == ["attr.tensor_reassign", "aoti", "cpu"]
     moved = json.loads(path.read_text())
     (dynamic,) = [o for o in moved["observations"] if o["shapes"] == "dynamic" and "2.4" in o["environment"]]

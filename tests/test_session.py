@@ -19,6 +19,9 @@ class Stopped(Exception):
 class FakeSession:
     def __init__(self, tmp_path, torch_version="2.4.1+cu121"):
         self.bin = str(tmp_path / "bin")
+        (tmp_path / "bin").mkdir(exist_ok=True)
+        if not (tmp_path / "bin" / "python").exists():  # the environment's interpreter: this one
+            (tmp_path / "bin" / "python").symlink_to(sys.executable)
         self.torch_version = torch_version
         self.commands = []
 
@@ -96,6 +99,7 @@ def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_pat
         "venv": str(tmp_path),  # where a later run finds this install
         "capture_paths": ["default"],
         "shapes": ["static"],
+        "package_index": {},  # the stand-in installer installed nothing
         "id": path.stem,
     }
 

@@ -17,10 +17,11 @@ from exportmatrix.base.matrix import (
 )
 from exportmatrix.base.outcomes import NOT_OBSERVED, SYMBOLS, Outcome, label, symbol
 from exportmatrix.base.releases import release_key
-from exportmatrix.base.suite import CATALOGUE_DIR, PATH_SETS_FILE, SUITE_DIR
+from exportmatrix.base.suite import CATALOGUE_DIR, NOXFILE, PATH_SETS_FILE, SUITE_DIR
 
 __all__ = [
     "CATALOGUE_DIR",
+    "NOXFILE",
     "PATH_SETS_FILE",
     "SUITE_DIR",
     "NOT_OBSERVED",

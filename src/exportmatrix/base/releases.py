@@ -15,4 +15,3 @@ def release_key(environment: dict[str, Any]) -> tuple:
     except InvalidVersion:
         version = Version("0")
     return (version, environment.get("build", ""), environment.get("python") or "")
-

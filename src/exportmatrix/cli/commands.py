@@ -16,7 +16,11 @@ from exportmatrix.config import load, plan
 from exportmatrix.merge import (
     cells_by_key,
     differences,
+    expected_sessions,
+    package_differences,
+    paired_environments,
     read_baseline,
+    render_packages,
     render_table,
     session_of,
     verdict,
@@ -47,7 +51,9 @@ def environments(arguments: argparse.Namespace) -> int:
 
 
 def aggregate(arguments: argparse.Namespace) -> int:
-    return merge_and_report(Path(arguments.results), streams=Path(arguments.streams) if arguments.streams else None)
+    expect = expected_sessions(arguments.expect) if arguments.expect is not None else None
+    streams = Path(arguments.streams) if arguments.streams else None
+    return merge_and_report(Path(arguments.results), streams=streams, expect=expect)
 
 
 def report(arguments: argparse.Namespace) -> int:
@@ -58,13 +64,26 @@ def report(arguments: argparse.Namespace) -> int:
 
 
 def diff(arguments: argparse.Namespace) -> int:
+    """Cells whose outcome differs, then how the package sets differ: of each
+    environment the two files share, or of the two environments named."""
     if Path(arguments.a).is_file() and Path(arguments.b).is_file():
-        rows = differences(cells_by_key(load_matrix(arguments.a)), cells_by_key(load_matrix(arguments.b)))
+        first, second = load_matrix(arguments.a), load_matrix(arguments.b)
+        rows = differences(cells_by_key(first), cells_by_key(second))
+        pairs = paired_environments(first, second)
     else:
         matrix = load_matrix(arguments.matrix)
         a, b = find_environment(matrix, arguments.a), find_environment(matrix, arguments.b)
         rows = differences(cells_by_key(matrix, a), cells_by_key(matrix, b))
-    print(json.dumps(rows, indent=1) if arguments.json else render_table(rows, arguments.a, arguments.b))
+        by_id = {e["id"]: e for e in matrix["environments"]}
+        pairs = [(by_id[a], by_id[b])]
+    packages = [(x, y, package_differences(x, y)) for x, y in pairs]
+    if arguments.json:
+        found = [{"a": x["id"], "b": y["id"], "differences": d} for x, y, d in packages]
+        print(json.dumps({"cells": rows, "packages": found}, indent=1))
+        return 0
+    print(render_table(rows, arguments.a, arguments.b))
+    for x, y, found_rows in packages:
+        print(render_packages(x, y, found_rows))
     return 0
 
 

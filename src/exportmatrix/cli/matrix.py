@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from exportmatrix.base import incomplete, write_json_atomically
-from exportmatrix.config import ConfigError, Environment, MatrixConfig, default_matrix, plan
+from exportmatrix.config import ConfigError, Environment, Locks, MatrixConfig, default_matrix, plan
 from exportmatrix.merge import aggregate
 from exportmatrix.reports import terminal, write_reports
 from exportmatrix.run import (
@@ -20,6 +20,7 @@ from exportmatrix.run import (
     ResultsLock,
     SessionOptions,
     add_case_options,
+    add_locked_option,
     add_selection_options,
     options_from,
     report_problems,
@@ -29,23 +30,44 @@ from exportmatrix.run import (
 from exportmatrix.streams import envs_dir
 
 
-def merge_and_report(results: Path, sessions: set[str] | None = None, streams: Path | None = None) -> int:
+def merge_and_report(
+    results: Path,
+    sessions: set[str] | None = None,
+    streams: Path | None = None,
+    expect: Sequence[str] | None = None,
+) -> int:
     """Write results/matrix.json (and its reports) from the named sessions'
     streams (default: all) found under `streams` (default: results/envs),
-    print the summary; non-zero if anything could not be merged or an
-    environment did not complete."""
-    merged = aggregate(streams or envs_dir(results), sessions)
+    print the summary; non-zero if anything could not be merged, an
+    environment did not complete, or a session of `expect` has no stream
+    (what is there is written all the same)."""
+    source = streams or envs_dir(results)
+    merged = aggregate(source, sessions)
     write_json_atomically(results / "matrix.json", merged.matrix)
     written = write_reports(merged.matrix, results)
     print(terminal.render(merged.matrix))
     for error in merged.errors:
         print("exportmatrix: could not merge %s" % error, file=sys.stderr)
+    merged_sessions = {e.get("session") for e in merged.matrix["environments"]}
+    absent = [session for session in expect or () if session not in merged_sessions]
+    for session in absent:
+        print(
+            "exportmatrix: %s: no results (no stream of it under %s; in CI: its artifact env-%s is missing)"
+            % (session, source, session),
+            file=sys.stderr,
+        )
     print(
         "\nexportmatrix: wrote %s (%d environments, %d cells)"
         % (results / "matrix.json", len(merged.matrix["environments"]), len(merged.matrix["observations"]))
     )
     print("exportmatrix: wrote %s" % ", ".join(str(path) for path in written))
-    return 1 if merged.errors or incomplete(merged.matrix) else 0
+    if absent:
+        print(
+            "exportmatrix: %d of %d expected sessions have no results: %s"
+            % (len(absent), len(expect or ()), ", ".join(absent)),
+            file=sys.stderr,
+        )
+    return 1 if merged.errors or incomplete(merged.matrix) or absent else 0
 
 
 def matrix_parser() -> argparse.ArgumentParser:
@@ -77,12 +99,26 @@ def matrix_parser() -> argparse.ArgumentParser:
     )
     add_case_options(parser)
     add_selection_options(parser)
+    add_locked_option(parser)
     return parser
 
 
-def chosen_environments(config: MatrixConfig, arguments: argparse.Namespace) -> list[Environment]:
+def chosen_environments(
+    config: MatrixConfig, arguments: argparse.Namespace, locks: Locks | None = None
+) -> list[Environment]:
+    """The default build's environments, or the named releases and builds;
+    with --locked, the recorded matrix's (of those, where named)."""
     releases = arguments.releases or None
-    return plan(config, releases, arguments.builds) if arguments.builds else default_matrix(config, releases)
+    if locks is None:
+        return plan(config, releases, arguments.builds) if arguments.builds else default_matrix(config, releases)
+    declared = {e.session_name: e for e in plan(config, releases, arguments.builds)}
+    unknown = [s for s in locks.sessions if s not in declared and not (releases or arguments.builds)]
+    if unknown:
+        raise ConfigError(
+            "%s: %s: no such session in %s (its sessions: %s)"
+            % (locks.source, ", ".join(unknown), config.path, ", ".join(declared))
+        )
+    return [declared[s] for s in locks.sessions if s in declared]
 
 
 def report_batch(batch: Batch, results: Path) -> None:
@@ -97,11 +133,13 @@ def report_batch(batch: Batch, results: Path) -> None:
     )
 
 
-def session_options(config: MatrixConfig, arguments: argparse.Namespace, invoked_from: Path) -> SessionOptions:
+def session_options(
+    config: MatrixConfig, arguments: argparse.Namespace, invoked_from: Path, results: Path | None = None
+) -> SessionOptions:
     """The case files (matrix.toml's, then the command line's, checked before
     anything is installed), packages, capture paths and shapes (the command
     line's, else matrix.toml's) every session gets."""
-    options = options_from(arguments, config.case_files, invoked_from, config.selection)
+    options = options_from(arguments, config.case_files, invoked_from, config.selection, results)
     report_problems(options.problems)
     return options
 
@@ -111,8 +149,8 @@ def matrix_main(
 ) -> int:
     arguments = matrix_parser().parse_args(list(posargs))
     try:
-        environments = chosen_environments(config, arguments)
-        options = session_options(config, arguments, invoked_from or Path.cwd())
+        options = session_options(config, arguments, invoked_from or Path.cwd(), results)
+        environments = chosen_environments(config, arguments, options.locks)
     except ConfigError as error:
         print("exportmatrix: %s" % error, file=sys.stderr)
         return 2

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Callable
 
 from exportmatrix import __version__
-from exportmatrix.cli import commands
+from exportmatrix.cli import commands, replay
 from exportmatrix.run import add_case_options, add_selection_options
 
 AddParser = Callable[..., argparse.ArgumentParser]  # a subcommand's add_parser
@@ -31,6 +32,14 @@ def _aggregate(add: AddParser) -> None:
         default=None,
         help="read the streams from this folder and its sub-folders (e.g. downloaded CI artifacts) "
         "instead of RESULTS/envs",
+    )
+    sub.add_argument(
+        "--expect",
+        default=None,
+        metavar="SESSIONS",
+        help="the sessions that must have results, as a JSON list ('[\"torch-2.4\",\"torch-2.10\"]', what the CI's "
+        "list job prints) or separated by commas; exit 1 naming each that has no stream (e.g. its CI artifact is "
+        "missing), after writing the matrix and reports of what is there",
     )
     sub.set_defaults(run=commands.aggregate)
 
@@ -108,6 +117,27 @@ def _check(add: AddParser) -> None:
     sub.set_defaults(run=commands.check)
 
 
+def _replay(add: AddParser) -> None:
+    sub = add(
+        "replay",
+        help="rebuild a recorded matrix's environments with exactly their package sets and run them again",
+        description="Rebuild each environment of MATRIX with exactly the package set it recorded (every "
+        "distribution at its recorded version, from the index it came from) and run the suite again, through "
+        "the same nox sessions as `nox -s matrix -- --locked MATRIX`. An environment whose set cannot be had "
+        "any more (a package gone from its index) is install-failed, naming it; the others run.",
+    )
+    sub.add_argument("matrix", help="the recorded matrix, e.g. results/matrix.json")
+    sub.add_argument("releases", nargs="*", help="only these releases of it (default: all)")
+    sub.add_argument("--results", default=None, help="where the replay's results go (default: MATRIX's folder/replay)")
+    sub.add_argument(
+        "--config",
+        default=os.environ.get("EXPORTMATRIX_CONFIG", "matrix.toml"),
+        help="the matrix.toml whose sessions rebuild the environments (default: matrix.toml)",
+    )
+    sub.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="suites run at once (default: one per CPU)")
+    sub.set_defaults(run=replay.replay)
+
+
 def _summary(add: AddParser) -> None:
     sub = add("summary", help="print the terminal summary of a matrix file")
     sub.add_argument("matrix", nargs="?", default="results/matrix.json", help="default: results/matrix.json")
@@ -123,6 +153,6 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version="exportmatrix " + __version__)
     commands_ = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (_environments, _aggregate, _run, _report, _diff, _check, _summary):
+    for command in (_environments, _aggregate, _run, _report, _diff, _check, _replay, _summary):
         command(commands_.add_parser)
     return top

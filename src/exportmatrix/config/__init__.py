@@ -3,6 +3,7 @@
 from exportmatrix.config.cases import Cases, check_case_files
 from exportmatrix.config.environments import PYPI_INDEX, Environment, default_matrix, make_id, plan
 from exportmatrix.config.errors import ConfigError
+from exportmatrix.config.locked import LockedPackage, Locks, read_locks
 from exportmatrix.config.matrix_toml import Build, MatrixConfig, Rule, load, parse, release_matches
 from exportmatrix.config.selection import PathSets, Selection, path_sets
 
@@ -12,6 +13,8 @@ __all__ = [
     "Cases",
     "ConfigError",
     "Environment",
+    "LockedPackage",
+    "Locks",
     "MatrixConfig",
     "PathSets",
     "Rule",
@@ -23,5 +26,6 @@ __all__ = [
     "parse",
     "path_sets",
     "plan",
+    "read_locks",
     "release_matches",
 ]

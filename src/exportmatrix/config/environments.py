@@ -11,6 +11,7 @@ from typing import Iterable
 
 from packaging.version import Version
 
+from exportmatrix.config.locked import LockedPackage, locked_steps
 from exportmatrix.config.matrix_toml import Build, ConfigError, MatrixConfig, release_matches
 
 PYPI_INDEX = "https://pypi.org/simple"
@@ -24,6 +25,7 @@ class Environment:
     pins: tuple[str, ...]
     requirements: tuple[str, ...]
     is_default_build: bool
+    locked: tuple[LockedPackage, ...] | None = None  # --locked: the recorded package set, installed exactly
 
     @property
     def session_name(self) -> str:
@@ -46,7 +48,10 @@ class Environment:
 
         A build's torch comes from its own index alone: given beside PyPI,
         an index that cannot be reached would silently yield PyPI's torch.
+        A locked environment installs its recorded set instead.
         """
+        if self.locked is not None:
+            return locked_steps(self.locked, self.build.index, PYPI_INDEX)
         rest = [*self.pins, *self.requirements]
         if self.build.index == PYPI_INDEX:
             return [[self.torch_requirement, *rest]]

@@ -1,7 +1,7 @@
 """Merging: the environments' streams into one matrix, and comparing
 matrices (diff between two, drift from a baseline)."""
 
-from exportmatrix.merge.aggregate import Aggregated, aggregate, build_mismatch, merge
+from exportmatrix.merge.aggregate import Aggregated, aggregate, build_mismatch, expected_sessions, merge
 from exportmatrix.merge.baseline import (
     Baseline,
     Drift,
@@ -14,7 +14,14 @@ from exportmatrix.merge.baseline import (
     verdict,
     write_baseline,
 )
-from exportmatrix.merge.diff import cells_by_key, differences, render_table
+from exportmatrix.merge.diff import (
+    cells_by_key,
+    differences,
+    package_differences,
+    paired_environments,
+    render_packages,
+    render_table,
+)
 
 __all__ = [
     "Aggregated",
@@ -26,10 +33,14 @@ __all__ = [
     "cells_by_key",
     "compare",
     "differences",
+    "expected_sessions",
     "load_baseline",
     "make_baseline",
     "merge",
+    "package_differences",
+    "paired_environments",
     "read_baseline",
+    "render_packages",
     "render_table",
     "session_of",
     "verdict",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ ENVIRONMENT_FIELDS = (
     "only_cases",
     "case_file_errors",
     "packages",
+    "package_index",
+    "locked_from",
     "capture_paths",
     "shapes",
 )
@@ -119,3 +122,21 @@ def aggregate(envs_dir: Path, sessions: set[str] | None = None) -> Aggregated:
     if found:
         raise ValueError("the merged matrix breaks its schema: " + "; ".join(found[:5]))
     return Aggregated(matrix, errors)
+
+
+def expected_sessions(text: str) -> list[str]:
+    """The sessions `aggregate --expect` names: a JSON list, as the CI's list
+    job prints it ('["torch-2.4","torch-2.10"]'), or names separated by commas."""
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            names = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError("--expect %s: not a JSON list (%s)" % (text, error)) from None
+        if not all(isinstance(name, str) and name.strip() for name in names):
+            raise ValueError("--expect %s: not a list of session names" % text)
+    else:
+        names = [name for name in text.split(",") if name.strip()]
+        if not names:
+            raise ValueError("--expect names no session (give a JSON list or names separated by commas)")
+    return list(dict.fromkeys(name.strip() for name in names))

@@ -60,3 +60,44 @@ def render_table(rows: list[dict[str, Any]], a_name: str, b_name: str) -> str:
         "  ".join(text[:70].ljust(width) for text, width in zip(line, widths)).rstrip() for line in [header] + body
     ]
     return "\n".join(lines) + "\n\n%d cells differ" % len(rows)
+
+
+def _package(environment: dict[str, Any], name: str) -> str | None:
+    version = (environment.get("packages") or {}).get(name)
+    if version is None:
+        return None
+    index = (environment.get("package_index") or {}).get(name)
+    return "%s (%s)" % (version, index) if index else version
+
+
+def package_differences(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """How two environments' package sets differ, a package a row: its
+    version (and index) in each, None where absent; [] where the sets are
+    the same; None where either was not recorded."""
+    if not a.get("packages") or not b.get("packages"):
+        return None
+    names = sorted(set(a["packages"]) | set(b["packages"]))
+    pairs = [(name, _package(a, name), _package(b, name)) for name in names]
+    return [{"package": name, "a": left, "b": right} for name, left, right in pairs if left != right]
+
+
+def paired_environments(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The environments of two matrices that are the same environment: one
+    session (else one id) in both, e.g. a matrix and its replay."""
+
+    def name(environment: dict[str, Any]) -> str:
+        return str(environment.get("session") or environment["id"])
+
+    theirs = {name(e): e for e in b["environments"]}
+    return [(e, theirs[name(e)]) for e in a["environments"] if name(e) in theirs]
+
+
+def render_packages(a: dict[str, Any], b: dict[str, Any], rows: list[dict[str, Any]] | None) -> str:
+    if rows is None:
+        return "packages: not recorded in %s" % " and ".join(e["id"] for e in (a, b) if not e.get("packages"))
+    if not rows:
+        return "packages: the same in %s and %s" % (a["id"], b["id"])
+    lines = ["packages of %s → %s: %d differ" % (a["id"], b["id"], len(rows))]
+    for row in rows:
+        lines.append("  %-28s %s → %s" % (row["package"], row["a"] or "absent", row["b"] or "absent"))
+    return "\n".join(lines)

@@ -15,9 +15,20 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn, Protocol
 
 from exportmatrix.base import SUITE_DIR, write_atomically
-from exportmatrix.config import Cases, ConfigError, Environment, Selection, check_case_files, make_id, path_sets
+from exportmatrix.config import (
+    Cases,
+    ConfigError,
+    Environment,
+    Locks,
+    Selection,
+    check_case_files,
+    make_id,
+    path_sets,
+    read_locks,
+)
 from exportmatrix.run.incremental import environment_fingerprint
-from exportmatrix.run.install import install
+from exportmatrix.run.install import find_uv, install
+from exportmatrix.run.packages import attribute, installed_packages, make_exact, step_index
 from exportmatrix.run.pipeline import INSTALL_ONLY
 from exportmatrix.run.suite_runner import run_suite, suite_variables
 from exportmatrix.streams import remove_stale, stream_path, write_failed_environment
@@ -30,6 +41,7 @@ PROBE = (
     "print(d['__version__'], platform.python_version())"
 )
 INSTALL_RECORD = "exportmatrix-install.json"  # in the environment: what was installed into it
+LOCKED_DEFAULT = "RESULTS/matrix.json"  # what a bare --locked replays: the results folder's matrix
 
 
 class NoxSession(Protocol):
@@ -54,6 +66,7 @@ class SessionOptions:
     install_only: bool = False
     problems: tuple[str, ...] = ()  # case files left out, and why
     selection: Selection = dataclasses.field(default_factory=Selection)  # --paths, --shapes
+    locks: Locks | None = None  # --locked: the recorded package sets to rebuild
 
     def arguments(self) -> list[str]:
         """These options as a session's posargs (the selection always, so that
@@ -61,6 +74,7 @@ class SessionOptions:
         found = [argument for path in self.cases.files for argument in ("--behaviours", str(path))]
         found += ["--only-cases"] if self.cases.only else []
         found += [argument for requirement in self.requirements for argument in ("--with", requirement)]
+        found += ["--locked", str(self.locks.source)] if self.locks else []
         return found + self.selection.options()
 
     def suite_arguments(self) -> list[str]:
@@ -69,15 +83,43 @@ class SessionOptions:
 
     def environment(self, environment: Environment) -> Environment:
         extra = tuple(r for r in self.requirements if r not in environment.requirements)
-        return dataclasses.replace(environment, requirements=environment.requirements + extra)
+        environment = dataclasses.replace(environment, requirements=environment.requirements + extra)
+        if self.locks is None:
+            return environment
+        return dataclasses.replace(environment, locked=self.locks.sets.get(environment.session_name))
+
+    def lock_problem(self, environment: Environment) -> str | None:
+        """Why a --locked run cannot rebuild this environment, or None."""
+        return self.locks.problem(environment.session_name) if self.locks else None
+
+    def describe(self) -> dict[str, Any]:
+        """What the environment's record says of these options."""
+        described: dict[str, Any] = {
+            **self.selection.describe(),
+            **(self.cases.describe() if self.cases.active else {}),
+        }
+        return {**described, "locked_from": str(self.locks.source)} if self.locks else described
 
 
 def options_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Install one environment and run the suite in it.")
     add_case_options(parser)
     add_selection_options(parser)
+    add_locked_option(parser)
     parser.add_argument(INSTALL_ONLY, dest="install_only", action="store_true", help="install, run nothing")
     return parser
+
+
+def add_locked_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--locked",
+        nargs="?",
+        const=LOCKED_DEFAULT,
+        default=None,
+        metavar="MATRIX",
+        help="rebuild each environment with exactly the package set recorded in MATRIX (default: the results "
+        "folder's matrix.json): every package at its recorded version from its recorded index, nothing else",
+    )
 
 
 def add_case_options(parser: argparse.ArgumentParser, installs: bool = True) -> None:
@@ -139,27 +181,39 @@ def resolve_cases(files: list[str], configured: tuple[Path, ...], only: bool, in
 
 
 def options_from(
-    parsed: argparse.Namespace, configured: tuple[Path, ...], invoked_from: Path, selection: Selection | None = None
+    parsed: argparse.Namespace,
+    configured: tuple[Path, ...],
+    invoked_from: Path,
+    selection: Selection | None = None,
+    results: Path | None = None,
 ) -> SessionOptions:
     """Options parsed by a parser with add_case_options and add_selection_options
-    (and --with, --only-install, where it has them). `configured`: matrix.toml's
-    case files; `selection`: its capture paths and shapes, which --paths and
-    --shapes override."""
+    (and --with, --only-install, --locked, where it has them). `configured`:
+    matrix.toml's case files; `selection`: its capture paths and shapes, which
+    --paths and --shapes override; `results`: where a bare --locked looks."""
     chosen = Selection.parse(parsed.paths, parsed.shapes, selection)
     resolved = resolve_cases(parsed.behaviours, configured, parsed.only_cases, invoked_from)
+    locked = getattr(parsed, "locked", None)
+    if locked == LOCKED_DEFAULT:
+        locked = (results or invoked_from / "results") / "matrix.json"
     return dataclasses.replace(
         resolved,
         requirements=tuple(getattr(parsed, "requirements", ())),
         install_only=getattr(parsed, "install_only", False),
         selection=chosen,
+        locks=read_locks((invoked_from / locked).resolve()) if locked else None,
     )
 
 
 def session_options(
-    posargs: list[str], configured: tuple[Path, ...], invoked_from: Path, selection: Selection | None = None
+    posargs: list[str],
+    configured: tuple[Path, ...],
+    invoked_from: Path,
+    selection: Selection | None = None,
+    results: Path | None = None,
 ) -> SessionOptions:
     parsed = options_parser("nox -s torch-X.Y --").parse_args(posargs)
-    return options_from(parsed, configured, invoked_from, selection)
+    return options_from(parsed, configured, invoked_from, selection, results)
 
 
 def report_problems(problems: tuple[str, ...]) -> None:
@@ -171,13 +225,19 @@ def install_request(environment: Environment) -> dict:
     return {"python": environment.python, "steps": environment.install_steps()}
 
 
+def read_install_record(venv: Path) -> dict:
+    try:
+        record = json.loads((venv / INSTALL_RECORD).read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def installed_as_requested(venv: Path, environment: Environment) -> bool:
     """Whether the environment holds a complete install of this request
     (the suite's own session checks the install again before it runs)."""
-    try:
-        return bool(json.loads((venv / INSTALL_RECORD).read_text()) == install_request(environment))
-    except (OSError, ValueError):
-        return False
+    record = read_install_record(venv)
+    return {key: record.get(key) for key in ("python", "steps")} == install_request(environment)
 
 
 def venv_of(session: NoxSession) -> Path:
@@ -188,15 +248,41 @@ def venv_python(session: NoxSession) -> Path:
     return Path(session.bin) / ("python.exe" if os.name == "nt" else "python")
 
 
-def install_environment(session: NoxSession, environment: Environment, results: Path, described: dict) -> None:
-    """Install every step, or record the environment as install-failed and stop the session."""
+def install_failed(
+    session: NoxSession, environment: Environment, results: Path, described: dict, reason: str
+) -> NoReturn:
+    """Record the environment as install-failed with the reason, and stop the session."""
+    failed = {**described, "id": environment.planned_id, "status": "install-failed", "reason": reason}
+    path = write_failed_environment(results, failed)
+    session.error("%s: install failed: %s (recorded in %s)" % (environment.session_name, reason, path))
+
+
+def install_environment(session: NoxSession, environment: Environment, results: Path, described: dict) -> dict:
+    """Install every step, or record the environment as install-failed and
+    stop the session. Returns the index each installed package came from:
+    what a step added or changed came from that step's index (kept in the
+    environment, since a later run's steps change nothing)."""
+
+    python, uses_uv = venv_python(session), find_uv() is not None
+    sources: dict[str, str] = read_install_record(venv_of(session)).get("sources") or {}
+    before = installed_packages(python)
     for step in environment.install_steps():
-        outcome = install(venv_python(session), step)
+        outcome = install(python, step)
         if not outcome.ok:
-            failed = {**described, "id": environment.planned_id, "status": "install-failed", "reason": outcome.reason}
-            path = write_failed_environment(results, failed)
-            session.error("%s: install failed: %s (recorded in %s)" % (environment.session_name, outcome.reason, path))
-    write_atomically(venv_of(session) / INSTALL_RECORD, json.dumps(install_request(environment)))
+            replaying = "the recorded package set of %s: " % described["locked_from"] if environment.locked else ""
+            install_failed(session, environment, results, described, replaying + outcome.reason)
+        after = installed_packages(python)
+        sources, before = attribute(sources, before, after, step_index(step, uses_uv)), after
+    if environment.locked is not None:
+        differs = make_exact(python, environment.locked)
+        if differs:
+            reason = "the environment does not hold the recorded package set: %s" % "; ".join(differs)
+            install_failed(session, environment, results, described, reason)
+        before = installed_packages(python)
+    sources = {name: index for name, index in sources.items() if name in before}
+    record = {**install_request(environment), "sources": sources}
+    write_atomically(venv_of(session) / INSTALL_RECORD, json.dumps(record))
+    return sources
 
 
 def environment_id(session: NoxSession, environment: Environment) -> str:
@@ -222,14 +308,15 @@ def run_environment(
         **environment.describe(),
         "fingerprint": environment_fingerprint(environment, suite_dir, options.cases, options.selection),
         "venv": str(venv_of(session)),
-        **options.selection.describe(),
+        **options.describe(),
     }
-    if options.cases.active:
-        described.update(options.cases.describe())
+    lock_problem = options.lock_problem(environment)
+    if lock_problem:
+        install_failed(session, environment, results, described, lock_problem)
     if options.problems:
         report_problems(options.problems)
         described["case_file_errors"] = [{"file": p.split(":")[0], "error": p} for p in options.problems]
-    install_environment(session, environment, results, described)
+    described["package_index"] = install_environment(session, environment, results, described)
     if install_only or options.install_only:
         return None
     described["id"] = environment_id(session, environment)
