@@ -55,13 +55,29 @@ def test_a_silent_installer_is_stopped_at_its_limit(monkeypatch):
     assert 2 <= seconds < 8
 
 
-def test_a_stopped_install_reports_its_last_lines(monkeypatch, capsys):
-    script = "import time; print('Resolving torch==2.4.*', flush=True); time.sleep(60)"
+@pytest.mark.parametrize(
+    "script, timeout, shown, reason",
+    [
+        (  # stopped at the limit: the reason ends with its last lines
+            "import time; print('Resolving torch==2.4.*', flush=True); time.sleep(60)",
+            2,
+            "Resolving torch==2.4.*",
+            "the install ran past 2 s and was stopped: Resolving torch==2.4.*",
+        ),
+        (  # failed: the reason is its error lines
+            "print('Resolved 3 packages'); print('error: no version of torch==2.99.*'); raise SystemExit(1)",
+            30,
+            "Resolved 3 packages",
+            "installer exited with 1: error: no version of torch==2.99.*",
+        ),
+    ],
+    ids=["stopped", "failed"],
+)
+def test_an_install_that_fails_gives_the_installers_own_words(monkeypatch, capsys, script, timeout, shown, reason):
     with_installer(monkeypatch, [sys.executable, "-c", script])
-    outcome, _ = guarded_install(timeout=2)
-    assert not outcome.ok
-    assert outcome.reason == "the install ran past 2 s and was stopped: Resolving torch==2.4.*"
-    assert "Resolving torch==2.4.*" in capsys.readouterr().out  # shown as it came
+    outcome, _ = guarded_install(timeout=timeout)
+    assert not outcome.ok and outcome.reason == reason
+    assert shown in capsys.readouterr().out  # shown as it came
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
@@ -76,15 +92,6 @@ def test_an_installer_whose_child_holds_the_output_is_stopped_whole(monkeypatch,
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(pid), "the installer's child survived it"
-
-
-def test_a_failing_installer_gives_its_own_words(monkeypatch, capsys):
-    script = "print('Resolved 3 packages'); print('error: no version of torch==2.99.*'); raise SystemExit(1)"
-    with_installer(monkeypatch, [sys.executable, "-c", script])
-    outcome, _ = guarded_install(timeout=30)
-    assert not outcome.ok
-    assert outcome.reason == "installer exited with 1: error: no version of torch==2.99.*"
-    assert "Resolved 3 packages" in capsys.readouterr().out
 
 
 def test_an_installer_that_succeeds_is_ok(monkeypatch, capsys):
