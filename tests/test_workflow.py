@@ -113,3 +113,17 @@ def test_the_simulated_expressions(tmp_path, expression, value):
     (tmp_path / "baseline.json").write_text("{}")
     contexts = {"needs": {"list": {"outputs": {"sessions": '["a"]'}}}}
     assert Expressions(contexts, tmp_path, []).evaluate(expression) == value
+
+
+def test_aggregate_expect_takes_a_comma_list_too_and_refuses_an_empty_one(tmp_path, capsys):
+    envs = tmp_path / "envs"
+    cells = [observation("attr.tensor_reassign", "export_strict", "holds")]
+    write_stream(envs, environment("torch-2.4.1-py3.11", "2.4", "2.4.1"), cells)
+    results = ["aggregate", "--results", str(tmp_path / "results"), "--from", str(envs)]
+    assert main(results + ["--expect", "torch-2.4"]) == 0
+    assert main(results + ["--expect", "torch-2.4, torch-2.10"]) == 1
+    assert "exportmatrix: torch-2.10: no results" in capsys.readouterr().err
+    assert (tmp_path / "results" / "matrix.json").exists()
+    assert main(results + ["--expect", ""]) == 2
+    assert "--expect names no session" in capsys.readouterr().err
+    assert main(results + ["--expect", '["torch-2.4", 3]']) == 2
