@@ -19,6 +19,7 @@ from collections import defaultdict
 
 import pytest
 
+from exportmatrix.run.packages import installed_packages
 from exportmatrix.schemas import problems
 
 pytestmark = pytest.mark.e2e
@@ -260,3 +261,40 @@ def test_cuda_cells_exist_exactly_where_a_gpu_does(run, root):
         assert ("cuda" in entry["devices"]) == has_gpu
         devices = {o["device"] for o in matrix["observations"] if o["environment"] == entry["id"]}
         assert devices == ({"cpu", "cuda"} if has_gpu else {"cpu"})
+
+
+def test_each_environment_records_its_full_package_set_and_a_replay_rebuilds_it_exactly(run, root, config, tmp_path):
+    """Last in this file: the replay changes the 2.4 environment's numpy."""
+    _, matrix, _ = run
+    for release in ("2.4", "2.10"):
+        entry = environment(matrix, release)
+        assert entry["torch"].split("+")[0] == entry["packages"]["torch"].split("+")[0]  # PyPI: no local tag
+        assert installed_packages(venv_python(root, release)) == entry["packages"]
+        assert entry["package_index"] == {name: "https://pypi.org/simple" for name in entry["packages"]}
+    recorded = json.loads(json.dumps(matrix))
+    older = "2.0.2" if environment(matrix, "2.4")["packages"]["numpy"] != "2.0.2" else "2.1.3"
+    environment(recorded, "2.4")["packages"]["numpy"] = older  # last month's set had another numpy
+    environment(recorded, "2.10")["packages"]["exportmatrix-no-such-package"] = "0.0.1"  # gone from the index
+    path = tmp_path / "recorded.json"
+    path.write_text(json.dumps(recorded))
+    replay = tmp_path / "replay"
+    done = subprocess.run(
+        [sys.executable, "-m", "exportmatrix", "replay", str(path), "--results", str(replay), "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode != 0, done.stdout[-2000:]
+    replayed = json.loads((replay / "matrix.json").read_text())
+    rebuilt = environment(replayed, "2.4")
+    assert rebuilt["status"] == "ok" and rebuilt["locked_from"] == str(path)
+    assert rebuilt["packages"] == environment(recorded, "2.4")["packages"]
+    assert installed_packages(venv_python(root, "2.4"))["numpy"] == older
+    failed = environment(replayed, "2.10")
+    assert failed["status"] == "install-failed" and "exportmatrix-no-such-package" in failed["reason"]
+    assert "nothing to replay" in environment(replayed, "2.99")["reason"]
+    check = [sys.executable, "-m", "exportmatrix", "check", str(replay / "matrix.json"), "--baseline", str(path)]
+    gate = subprocess.run(check, capture_output=True, text=True)
+    assert gate.returncode == 3 and "torch-2.10" in gate.stdout, gate.stdout
+    accepted = subprocess.run(check + ["--allow-missing"], capture_output=True, text=True)
+    assert accepted.returncode == 0 and "0 cells moved" in accepted.stdout, accepted.stdout
