@@ -208,6 +208,12 @@ def test_package_sets_are_diffed_beside_the_cells_and_shown_on_the_page(tmp_path
     assert pairs["torch-2.10.0-py3.11"] is None and "packages: not recorded in torch-2.10.0-py3.11" in out
     same = json.loads(before.read_text())["environments"][0]
     assert package_differences(same, same) == []
+    older = {key: value for key, value in same.items() if key != "package_index"}  # recorded before indexes were
+    assert package_differences(older, same) == []
+    moved = dict(same, package_index=dict(same["package_index"], numpy="https://mirror.example/simple"))
+    assert package_differences(same, moved) == [
+        {"package": "numpy", "a": "1.26.4 (%s)" % PYPI, "b": "1.26.4 (https://mirror.example/simple)"}
+    ]
     page = html.render(json.loads(before.read_text()))
     assert "<td>numpy</td><td>1.26.4</td><td>%s</td>" % PYPI in page
     assert "<summary>3 packages</summary>" in page

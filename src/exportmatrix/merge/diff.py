@@ -76,9 +76,14 @@ def package_differences(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, 
     the same; None where either was not recorded."""
     if not a.get("packages") or not b.get("packages"):
         return None
-    names = sorted(set(a["packages"]) | set(b["packages"]))
-    pairs = [(name, _package(a, name), _package(b, name)) for name in names]
-    return [{"package": name, "a": left, "b": right} for name, left, right in pairs if left != right]
+    rows = []
+    for name in sorted(set(a["packages"]) | set(b["packages"])):
+        versions = [e["packages"].get(name) for e in (a, b)]
+        indexes = [(e.get("package_index") or {}).get(name) for e in (a, b)]
+        # an index recorded on one side only (an older matrix) is no difference
+        if versions[0] != versions[1] or (all(indexes) and indexes[0] != indexes[1]):
+            rows.append({"package": name, "a": _package(a, name), "b": _package(b, name)})
+    return rows
 
 
 def paired_environments(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
