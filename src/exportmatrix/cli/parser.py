@@ -37,7 +37,7 @@ def _aggregate(add: AddParser) -> None:
         "--expect",
         default=None,
         metavar="SESSIONS",
-        help="the sessions that must have results, as a JSON list ('[\"torch-2.4\",\"torch-2.10\"]', what the CI's "
+        help='the sessions that must have results, as a JSON list (\'["torch-2.4","torch-2.10"]\', what the CI\'s '
         "list job prints) or separated by commas; exit 1 naming each that has no stream (e.g. its CI artifact is "
         "missing), after writing the matrix and reports of what is there",
     )
