@@ -35,7 +35,7 @@ def test_streams_merge_into_a_schema_valid_matrix_in_release_order(tmp_path):
     assert merged.errors == []
     matrix = merged.matrix
     assert problems("matrix", matrix) == []
-    assert matrix["schema"] == "exportmatrix/1"
+    assert matrix["schema"] == "exportmatrix/2"
     assert [e["id"] for e in matrix["environments"]] == ["torch-2.4.1+cu121-py3.11", "torch-2.10.0-py3.11"]
     assert matrix["behaviours"][0]["seed_test"] == "test_module_attribute_mutation_violation_positive_1"
     outcomes = {(o["environment"], o["outcome"]) for o in matrix["observations"]}

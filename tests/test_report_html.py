@@ -14,13 +14,19 @@ from exportmatrix.reports.html import render
 HOSTILE = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> \x07 \u202e'
 ERROR = {"phase": "capture", "error": {"type": "AssertionError", "module": "builtins", "message": HOSTILE}}
 REPRODUCER = "import torch\n\n\nclass Foo(torch.nn.Module):\n    pass\n\n\n</script><b>print('OUTCOME: holds')</b>"
+# the suite's header template, as a stream carries it: the compact matrix stores it once and the page formats it
+HEADER = '"""{id} under {exporter} on {device}, {shapes}: {outcome} with torch {torch} ({python}).\n{description}"""'
+TEMPLATED = (
+    '"""attr.tensor_reassign under export_strict on cpu, static: holds with torch 2.4.1 (3.11.7).\n'
+    'forward reassigns a tensor attribute"""\n\n\n' + REPRODUCER
+)
 
 
 @pytest.fixture
 def matrix(tmp_path):
     cells = [
         observation("attr.tensor_reassign", "dynamo_export", "export-error", dict(ERROR, reproducer=REPRODUCER)),
-        observation("attr.tensor_reassign", "export_strict", "holds", {"reproducer": REPRODUCER}),
+        observation("attr.tensor_reassign", "export_strict", "holds", {"reproducer": TEMPLATED}),
         observation(
             "attr.tensor_reassign",
             "compile_fullgraph",
@@ -28,7 +34,7 @@ def matrix(tmp_path):
             {"differences": [{"what": "attribute a", "after_call": 1, "eager": "1", "exported": "0"}]},
         ),
     ]
-    write_stream(tmp_path / "envs", environment("torch-2.4.1-py3.11", "2.4", "2.4.1"), cells)
+    write_stream(tmp_path / "envs", environment("torch-2.4.1-py3.11", "2.4", "2.4.1", reproducer_header=HEADER), cells)
     write_stream(
         tmp_path / "envs",
         environment("torch-2.10.0-py3.11", "2.10", "2.10.0"),
@@ -56,6 +62,11 @@ def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
     assert browser.find_elements(By.CSS_SELECTOR, "#evidence img") == []
     reproducer = browser.find_element(By.ID, "ev-reproducer").get_attribute("textContent")
     assert reproducer == REPRODUCER
+    # a reproducer whose first block was stored as the template comes back whole
+    assert len(matrix["reproducers"]) == 2 and matrix["reproducers"][1]["header"] is not None
+    (index,) = [i for i, o in enumerate(matrix["observations"]) if o["evidence"].get("reproducer") == 1]
+    browser.find_element(By.CSS_SELECTOR, 'td.cell[data-index="%d"]' % index).click()
+    assert browser.find_element(By.ID, "ev-reproducer").get_attribute("textContent") == TEMPLATED
 
     root.joinpath("test-output").mkdir(exist_ok=True)
     assert browser.save_screenshot(str(root / "test-output" / "matrix-page.png"))

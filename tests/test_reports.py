@@ -99,7 +99,7 @@ def test_check_refuses_a_file_that_is_not_a_baseline(tmp_path, capsys):
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"schema": "something-else/1", "cells": {}}))
     assert main(["check", str(path), "--baseline", str(other)]) == 2
-    assert "not an exportmatrix-baseline/1 file (nor an exportmatrix/1 matrix)" in capsys.readouterr().err
+    assert "not an exportmatrix-baseline/1 file (nor an exportmatrix/2 matrix)" in capsys.readouterr().err
 
 
 def test_report_renders_both_files_from_an_existing_matrix(tmp_path):

@@ -107,7 +107,9 @@ def pytest_configure(config):
     if case_file_errors:  # after those the host found before installing, if any
         environment["case_file_errors"] = environment.get("case_file_errors", []) + case_file_errors
     if not recorder.resumed:
-        recorder.write("environment", environment)
+        from exportmatrix_suite.reproducer import HEADER
+
+        recorder.write("environment", dict(environment, reproducer_header=HEADER))
     previous = previous_lines(config.getoption("--exportmatrix-previous"))
     from exportmatrix_suite.exporters import selected_exporters  # imports torch: after the probe
 

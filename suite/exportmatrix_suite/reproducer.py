@@ -23,14 +23,21 @@ from typing import Any, Dict, List, Set
 CLASSIFY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classify.py")
 QUOTE = "'''"
 
-TEMPLATE = '''"""exportmatrix reproducer: {id} under {exporter} on {device}, {shapes} shapes.
+# The first block, up to the first two blank lines: all a reproducer says of
+# its own cell, from the cell's fields only (behaviour id and description,
+# exporter, device, shapes, torch, python, outcome), so that a compact matrix
+# stores it once and rebuilds it for each cell. The stream carries it.
+HEADER = '''"""exportmatrix reproducer: {id} under {exporter} on {device}, {shapes} shapes.
+Observed with torch {torch} on Python {python}: {outcome}
 
 {description}
-Observed with torch {torch} on Python {python}: {outcome}
-Run it with that torch installed: python {file_name}
-It prints OUTCOME: <outcome> as judged by exportmatrix's own rule (its
-classify.py, carried verbatim below), then the evidence.
-"""
+Run it with that torch installed. It prints OUTCOME: <outcome> as judged by
+exportmatrix's own rule (its classify.py, carried verbatim below), then the evidence.
+"""'''
+
+TEMPLATE = HEADER + '''
+
+
 {future}import io
 import os
 import sys
@@ -312,7 +319,6 @@ def render(behaviour: Any, exporter: Any, device: str, shapes: str, observed: st
         torch=torch_version,
         python="%d.%d.%d" % sys.version_info[:3],
         outcome=observed,
-        file_name="repro_%s_%s%s.py" % (behaviour.id.replace(".", "_"), exporter.name, "_dynamic" if dims else ""),
         lazy=exporter.lazy,
         module_class=behaviour.module_class.__name__,
         warmup_calls=behaviour.warmup_calls,

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_matrix_end_to_end import VENVS, nox
+from test_matrix_end_to_end import VENVS, nox, repro
 
 pytestmark = pytest.mark.e2e
 
@@ -86,11 +86,11 @@ def test_dynamic_cells_were_called_at_other_sizes(deploy):
 
 
 def test_an_aoti_reproducer_runs_standalone_and_agrees(deploy, root, tmp_path):
-    _, matrix, _ = deploy
+    _, matrix, results = deploy
     _, found = cells(matrix, "2.10")
     cell = found[("deploy.running_sum", "aoti", "dynamic")]
     script = tmp_path / "repro.py"
-    script.write_text(cell["evidence"]["reproducer"])
+    script.write_text(repro(results, "2.10", "deploy.running_sum", "aoti", shapes="dynamic"))
     python = root / ".nox" / VENVS["2.10"] / "bin" / "python"
     done = subprocess.run([str(python), str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert done.stdout.splitlines()[0] == "OUTCOME: %s" % cell["outcome"], done.stdout + done.stderr[-2000:]

@@ -4,6 +4,7 @@ vocabulary, the release ordering, atomic writes, and the matrix's own shape."""
 from exportmatrix.base.files import publish, write_atomically, write_json_atomically
 from exportmatrix.base.matrix import (
     SCHEMA,
+    SCHEMA_1,
     STATIC,
     CellKey,
     Matrix,
@@ -17,6 +18,7 @@ from exportmatrix.base.matrix import (
 )
 from exportmatrix.base.outcomes import NOT_OBSERVED, SYMBOLS, Outcome, label, symbol
 from exportmatrix.base.releases import release_key
+from exportmatrix.base.reproducers import SEPARATOR, compact, reproducer, upgrade
 from exportmatrix.base.suite import CATALOGUE_DIR, NOXFILE, PATH_SETS_FILE, SUITE_DIR
 
 __all__ = [
@@ -26,6 +28,8 @@ __all__ = [
     "SUITE_DIR",
     "NOT_OBSERVED",
     "SCHEMA",
+    "SCHEMA_1",
+    "SEPARATOR",
     "STATIC",
     "SYMBOLS",
     "CellKey",
@@ -34,14 +38,17 @@ __all__ = [
     "behaviours",
     "cell_index",
     "cell_key",
+    "compact",
     "distinct",
     "find_environment",
     "incomplete",
     "label",
     "publish",
     "release_key",
+    "reproducer",
     "shapes_of",
     "symbol",
+    "upgrade",
     "write_atomically",
     "write_json_atomically",
 ]

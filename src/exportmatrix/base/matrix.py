@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA = "exportmatrix/1"  # the const of schemas/matrix.schema.json (a test keeps them equal)
+SCHEMA = "exportmatrix/2"  # the const of schemas/matrix.schema.json (a test keeps them equal)
+SCHEMA_1 = "exportmatrix/1"  # each reproducer in full: still read (upgraded on reading)
 
 Matrix = dict[str, Any]
 CellKey = tuple[str, str, str, str, str]  # (environment, behaviour, exporter, device, shapes)

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.base import find_environment
+from exportmatrix.base import cell_index, find_environment, reproducer, upgrade
 from exportmatrix.cli.matrix import merge_and_report
 from exportmatrix.config import load, plan
 from exportmatrix.merge import (
@@ -31,9 +31,10 @@ from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_
 
 
 def load_matrix(path: str | Path) -> dict[str, Any]:
+    """A matrix file as exportmatrix/2 (an exportmatrix/1 file is upgraded)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+            return upgrade(json.load(handle), str(path))
     except json.JSONDecodeError as error:
         raise ValueError("%s: not JSON (%s)" % (path, error)) from None
 
@@ -148,4 +149,21 @@ def run(arguments: argparse.Namespace) -> int:
 
 def summary(arguments: argparse.Namespace) -> int:
     print(terminal.render(load_matrix(arguments.matrix)))
+    return 0
+
+
+def repro(arguments: argparse.Namespace) -> int:
+    """One cell's standalone reproducer, assembled from the matrix."""
+    matrix = load_matrix(arguments.matrix)
+    environment = find_environment(matrix, arguments.environment)
+    key = (environment, arguments.behaviour, arguments.exporter, arguments.device, arguments.shapes)
+    observation = cell_index(matrix).get(key)
+    if observation is None:
+        raise ValueError("no cell %s in %s" % (" / ".join(key), arguments.matrix))
+    text = reproducer(matrix, observation)
+    if text is None:
+        raise ValueError(
+            "%s: this cell has no reproducer (%s: nothing was captured)" % (" / ".join(key), observation["outcome"])
+        )
+    print(text, end="" if text.endswith("\n") else "\n")
     return 0

@@ -138,6 +138,22 @@ def _replay(add: AddParser) -> None:
     sub.set_defaults(run=replay.replay)
 
 
+def _repro(add: AddParser) -> None:
+    sub = add(
+        "repro",
+        help="print one cell's standalone reproducer",
+        description="Print the standalone reproducer of one cell of MATRIX: a Python file that rebuilds the "
+        "behaviour, captures it exactly as the suite did in that release and prints OUTCOME: <outcome>.",
+    )
+    sub.add_argument("matrix", help="the matrix, e.g. results/matrix.json")
+    sub.add_argument("environment", help="the environment: its id, session (torch-2.4) or release (2.4)")
+    sub.add_argument("behaviour", help="the behaviour's id, e.g. attr.tensor_reassign")
+    sub.add_argument("exporter", help="the capture path, e.g. export_strict")
+    sub.add_argument("--device", default="cpu", help="default: cpu")
+    sub.add_argument("--shapes", default="static", choices=("static", "dynamic"), help="default: static")
+    sub.set_defaults(run=commands.repro)
+
+
 def _summary(add: AddParser) -> None:
     sub = add("summary", help="print the terminal summary of a matrix file")
     sub.add_argument("matrix", nargs="?", default="results/matrix.json", help="default: results/matrix.json")
@@ -153,6 +169,6 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version="exportmatrix " + __version__)
     commands_ = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (_environments, _aggregate, _run, _report, _diff, _check, _replay, _summary):
+    for command in (_environments, _aggregate, _run, _report, _diff, _check, _replay, _repro, _summary):
         command(commands_.add_parser)
     return top

@@ -55,7 +55,7 @@ def read_locks(path: Path) -> Locks:
         raise ConfigError("%s: not a readable matrix file (%s)" % (path, error)) from None
     schema = document.get("schema") if isinstance(document, dict) else None
     if not isinstance(schema, str) or not schema.startswith("exportmatrix/"):
-        raise ConfigError("%s: schema = %r: not a matrix file (expected exportmatrix/1)" % (path, schema))
+        raise ConfigError("%s: schema = %r: not a matrix file (expected exportmatrix/2 or /1)" % (path, schema))
     sets: dict[str, tuple[LockedPackage, ...]] = {}
     unusable: dict[str, str] = {}
     for entry in document.get("environments", []):

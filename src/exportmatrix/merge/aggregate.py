@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.base import SCHEMA, release_key, shapes_of
+from exportmatrix.base import SCHEMA, compact, release_key, shapes_of
 from exportmatrix.schemas import problems
 from exportmatrix.streams import Stream, StreamError, read_stream
 
@@ -90,13 +90,15 @@ def merge(streams: list[Stream]) -> dict[str, Any]:
         # a stream older than the shape axis observed static shapes only
         observations += [{"environment": env_id, **o, "shapes": shapes_of(o)} for o in stream.observations]
         upstream += [{"environment": env_id, **u} for u in stream.upstream]
-    return {
+    whole = {
         "schema": SCHEMA,
         "environments": [_environment_entry(s) for s in streams],
         "behaviours": sorted(behaviours.values(), key=lambda b: b["id"]),
         "observations": observations,
         "upstream": upstream,
     }
+    templates = {s.environment["id"]: s.environment.get("reproducer_header") for s in streams}
+    return compact(whole, {env_id: template for env_id, template in templates.items() if template})
 
 
 def aggregate(envs_dir: Path, sessions: set[str] | None = None) -> Aggregated:

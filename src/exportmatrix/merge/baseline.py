@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from exportmatrix.base import SCHEMA as MATRIX_SCHEMA
+from exportmatrix.base import SCHEMA_1 as MATRIX_SCHEMA_1
 from exportmatrix.base import STATIC, shapes_of, write_json_atomically
 
 SCHEMA = "exportmatrix-baseline/1"
@@ -76,10 +77,10 @@ def write_baseline(path: Path, matrix: Union[Baseline, dict[str, Any]]) -> None:
 
 
 def baseline_of(document: Any, name: str = "the baseline") -> Baseline:
-    """A baseline file's contents, or a matrix (schema exportmatrix/1) taken
+    """A baseline file's contents, or a matrix (schema exportmatrix/2 or /1) taken
     as the baseline, so one matrix can be checked cell for cell against another."""
     schema = document.get("schema") if isinstance(document, dict) else None
-    if schema == MATRIX_SCHEMA:
+    if schema in (MATRIX_SCHEMA, MATRIX_SCHEMA_1):
         if not isinstance(document.get("environments"), list) or not isinstance(document.get("observations"), list):
             raise ValueError("%s: an %s matrix without its environments and observations" % (name, MATRIX_SCHEMA))
         return Baseline(outcomes(document), statuses(document))

@@ -1,0 +1,126 @@
+"""The compact matrix (exportmatrix/2): each block of reproducer text once,
+each reproducer's sequence once, the header rebuilt from the cell's fields;
+exportmatrix/1 files are still read; `exportmatrix repro` prints a cell's
+reproducer byte for byte."""
+
+import json
+
+from streams_factory import environment, observation, write_stream
+
+from exportmatrix.base import SCHEMA_1, SEPARATOR, compact, reproducer, upgrade
+from exportmatrix.cli import main
+from exportmatrix.merge import aggregate
+from exportmatrix.schemas import problems
+
+HEADER = '"""exportmatrix reproducer: {id} under {exporter} on {device}, {shapes} shapes.\nObserved with torch {torch} on Python {python}: {outcome}\n\n{description}\n"""'  # noqa: E501
+CLASSIFY = "CLASSIFY = r'''\n" + "def observe(): ...\n" * 200 + "'''"
+RELEASES = {"2.4": "2.4.1", "2.10": "2.10.0"}
+EXPORTERS = ("export_strict", "dynamo_export")
+DESCRIPTION = "forward reassigns a tensor attribute"
+
+
+def text_of(release, exporter, outcome, header=HEADER):
+    first = header.format(
+        id="attr.tensor_reassign",
+        exporter=exporter,
+        device="cpu",
+        shapes="static",
+        torch=RELEASES[release],
+        python="3.11.7",
+        outcome=outcome,
+        description=DESCRIPTION,
+    )
+    capture = "def capture(mod, args):\n    return torch.export.export(mod, args)  # %s" % exporter
+    return SEPARATOR.join([first, "import torch", capture, CLASSIFY, "main()\n"])
+
+
+def outcome_of(release, exporter):
+    return "holds" if (release, exporter) == ("2.10", "export_strict") else "export-error"
+
+
+def streams(folder, header=HEADER, written_with=None):
+    """`written_with`: release → the header its cells' texts were written with (default: the stream's)."""
+    for release, torch in RELEASES.items():
+        used = (written_with or {}).get(release, header)
+        cells = [
+            observation(
+                "attr.tensor_reassign",
+                exporter,
+                outcome_of(release, exporter),
+                {"reproducer": text_of(release, exporter, outcome_of(release, exporter), used), "phase": "capture"},
+            )
+            for exporter in EXPORTERS
+        ]
+        env = environment("torch-%s-py3.11" % torch, release, torch, reproducer_header=header)
+        write_stream(folder, env, cells)
+    return folder
+
+
+def test_each_text_is_stored_once_and_every_cell_gets_its_reproducer_back(tmp_path):
+    matrix = aggregate(streams(tmp_path)).matrix
+    assert matrix["schema"] == "exportmatrix/2" and problems("matrix", matrix) == []
+    # the header template once, "import torch", two captures, the classifier, main()
+    assert len(matrix["texts"]) == 6 and matrix["texts"].count(CLASSIFY) == 1
+    assert len(matrix["reproducers"]) == 2  # one per capture code: the headers are the template's
+    assert all(entry["header"] == matrix["texts"].index(HEADER) for entry in matrix["reproducers"])
+    for o in matrix["observations"]:
+        release = "2.4" if "2.4" in o["environment"] else "2.10"
+        assert isinstance(o["evidence"]["reproducer"], int)
+        assert reproducer(matrix, o) == text_of(release, o["exporter"], o["outcome"])
+    whole = sum(len(text_of(r, e, outcome_of(r, e))) for r in RELEASES for e in EXPORTERS)
+    assert len(json.dumps(matrix)) < whole / 2
+
+
+def test_a_first_block_that_is_not_the_template_is_kept_as_it_is(tmp_path):
+    other = HEADER.replace("Observed", "Seen")  # cells reused from a stream of an older suite
+    folder = streams(tmp_path, written_with={"2.4": other})
+    matrix = aggregate(folder).matrix
+    for o in matrix["observations"]:
+        release = "2.4" if "2.4" in o["environment"] else "2.10"
+        expected = text_of(release, o["exporter"], o["outcome"], header=other if release == "2.4" else HEADER)
+        assert reproducer(matrix, o) == expected
+    literal = [e for e in matrix["reproducers"] if e["header"] is None]
+    assert len(literal) == 2  # the 2.4 cells: their first blocks stored as they are
+
+
+def as_version_1(matrix):
+    """The same matrix as exportmatrix/1 wrote it: each reproducer in full."""
+    old = {key: value for key, value in matrix.items() if key not in ("texts", "reproducers")}
+    old["schema"] = SCHEMA_1
+    old["observations"] = [
+        {**o, "evidence": {**o["evidence"], "reproducer": reproducer(matrix, o)}} for o in matrix["observations"]
+    ]
+    return old
+
+
+def test_an_exportmatrix_1_file_is_read_and_gives_the_same_reproducers(tmp_path, capsys):
+    matrix = aggregate(streams(tmp_path / "envs")).matrix
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(as_version_1(matrix)))
+    upgraded = upgrade(json.loads(path.read_text()))
+    assert upgraded["schema"] == "exportmatrix/2" and problems("matrix", upgraded) == []
+    assert [reproducer(upgraded, o) for o in upgraded["observations"]] == [
+        reproducer(matrix, o) for o in matrix["observations"]
+    ]
+    assert main(["repro", str(path), "2.4", "attr.tensor_reassign", "dynamo_export"]) == 0
+    assert capsys.readouterr().out == text_of("2.4", "dynamo_export", "export-error")
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "matrix.json").write_text(path.read_text())
+    assert main(["report", "--results", str(results)]) == 0
+    assert main(["summary", str(path)]) == 0
+    assert compact(as_version_1(matrix), {})["schema"] == "exportmatrix/2"
+
+
+def test_repro_prints_a_cell_and_names_what_it_cannot_find(tmp_path, capsys):
+    path = tmp_path / "matrix.json"
+    path.write_text(json.dumps(aggregate(streams(tmp_path / "envs")).matrix))
+    assert main(["repro", str(path), "torch-2.10", "attr.tensor_reassign", "export_strict"]) == 0
+    assert capsys.readouterr().out == text_of("2.10", "export_strict", "holds")
+    assert main(["repro", str(path), "2.10", "attr.tensor_reassign", "aoti"]) == 2
+    assert "no cell torch-2.10.0-py3.11 / attr.tensor_reassign / aoti / cpu / static" in capsys.readouterr().err
+    assert main(["repro", str(path), "9.9", "attr.tensor_reassign", "aoti"]) == 2
+    assert "no environment '9.9'" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text('{"schema": "exportmatrix/9"}')
+    assert main(["repro", str(tmp_path / "bad.json"), "2.4", "a", "b"]) == 2
+    assert "schema = 'exportmatrix/9': not a matrix file" in capsys.readouterr().err
