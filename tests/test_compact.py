@@ -7,7 +7,7 @@ import json
 
 from streams_factory import environment, observation, write_stream
 
-from exportmatrix.base import SCHEMA_1, SEPARATOR, compact, reproducer, upgrade
+from exportmatrix.base import SCHEMA_1, SEPARATOR, compact, evidence, reproducer, upgrade
 from exportmatrix.cli import main
 from exportmatrix.merge import aggregate
 from exportmatrix.schemas import problems
@@ -47,7 +47,12 @@ def streams(folder, header=HEADER, written_with=None):
                 "attr.tensor_reassign",
                 exporter,
                 outcome_of(release, exporter),
-                {"reproducer": text_of(release, exporter, outcome_of(release, exporter), used), "phase": "capture"},
+                {
+                    "reproducer": text_of(release, exporter, outcome_of(release, exporter), used),
+                    "phase": "capture",
+                    "exporter_detail": "program = torch.export.export(mod, args)",
+                    "warnings": ["UserWarning: something is deprecated"],
+                },
             )
             for exporter in EXPORTERS
         ]
@@ -59,14 +64,21 @@ def streams(folder, header=HEADER, written_with=None):
 def test_each_text_is_stored_once_and_every_cell_gets_its_reproducer_back(tmp_path):
     matrix = aggregate(streams(tmp_path)).matrix
     assert matrix["schema"] == "exportmatrix/2" and problems("matrix", matrix) == []
-    # the header template once, "import torch", two captures, the classifier, main()
-    assert len(matrix["texts"]) == 6 and matrix["texts"].count(CLASSIFY) == 1
+    # the capture code and the warning; the header template, "import torch", two captures, the classifier, main()
+    assert len(matrix["texts"]) == 8 and matrix["texts"].count(CLASSIFY) == 1
     assert len(matrix["reproducers"]) == 2  # one per capture code: the headers are the template's
     assert all(entry["header"] == matrix["texts"].index(HEADER) for entry in matrix["reproducers"])
     for o in matrix["observations"]:
         release = "2.4" if "2.4" in o["environment"] else "2.10"
         assert isinstance(o["evidence"]["reproducer"], int)
         assert reproducer(matrix, o) == text_of(release, o["exporter"], o["outcome"])
+        assert evidence(matrix, o) == {
+            "reproducer": text_of(release, o["exporter"], o["outcome"]),
+            "phase": "capture",
+            "exporter_detail": "program = torch.export.export(mod, args)",
+            "warnings": ["UserWarning: something is deprecated"],
+        }
+        assert o["evidence"]["exporter_detail"] == 0 and o["evidence"]["warnings"] == [1]
     whole = sum(len(text_of(r, e, outcome_of(r, e))) for r in RELEASES for e in EXPORTERS)
     assert len(json.dumps(matrix)) < whole / 2
 
@@ -87,9 +99,7 @@ def as_version_1(matrix):
     """The same matrix as exportmatrix/1 wrote it: each reproducer in full."""
     old = {key: value for key, value in matrix.items() if key not in ("texts", "reproducers")}
     old["schema"] = SCHEMA_1
-    old["observations"] = [
-        {**o, "evidence": {**o["evidence"], "reproducer": reproducer(matrix, o)}} for o in matrix["observations"]
-    ]
+    old["observations"] = [{**o, "evidence": evidence(matrix, o)} for o in matrix["observations"]]
     return old
 
 
@@ -99,8 +109,8 @@ def test_an_exportmatrix_1_file_is_read_and_gives_the_same_reproducers(tmp_path,
     path.write_text(json.dumps(as_version_1(matrix)))
     upgraded = upgrade(json.loads(path.read_text()))
     assert upgraded["schema"] == "exportmatrix/2" and problems("matrix", upgraded) == []
-    assert [reproducer(upgraded, o) for o in upgraded["observations"]] == [
-        reproducer(matrix, o) for o in matrix["observations"]
+    assert [evidence(upgraded, o) for o in upgraded["observations"]] == [
+        evidence(matrix, o) for o in matrix["observations"]
     ]
     assert main(["repro", str(path), "2.4", "attr.tensor_reassign", "dynamo_export"]) == 0
     assert capsys.readouterr().out == text_of("2.4", "dynamo_export", "export-error")

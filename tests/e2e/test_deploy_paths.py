@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from test_matrix_end_to_end import VENVS, nox, repro
 
+from exportmatrix.base import evidence
+
 pytestmark = pytest.mark.e2e
 
 CASES = Path(__file__).with_name("deploy_cases.py")
@@ -54,7 +56,7 @@ def test_aoti_uses_the_entry_points_each_release_has_and_lists_what_it_hides(dep
     for release, entry in (("2.4", "torch._export.aot_compile("), ("2.10", "aoti_compile_and_package(")):
         _, found = cells(matrix, release)
         cell = found[("deploy.running_sum", "aoti", "static")]
-        assert entry in cell["evidence"]["exporter_detail"]
+        assert entry in evidence(matrix, cell)["exporter_detail"]
         if cell["outcome"] in ("holds", "diverges"):
             assert cell["evidence"]["not_observable"] == ["buffer total"]
             # the buffer the package keeps to itself still shows in the second call's output
@@ -82,7 +84,7 @@ def test_dynamic_cells_were_called_at_other_sizes(deploy):
         for cell in called:
             assert cell["evidence"]["dynamic"]["sizes"] == {"capture": [3], "call 1": [4], "call 2": [5]}
         strict = found[("deploy.running_sum", "export_strict", "dynamic")]
-        assert 'torch.export.Dim("batch")' in strict["evidence"]["exporter_detail"]
+        assert 'torch.export.Dim("batch")' in evidence(matrix, strict)["exporter_detail"]
 
 
 def test_an_aoti_reproducer_runs_standalone_and_agrees(deploy, root, tmp_path):

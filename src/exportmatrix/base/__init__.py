@@ -1,6 +1,7 @@
 """What every step of the data flow shares, below all of them: the outcome
 vocabulary, the release ordering, atomic writes, and the matrix's own shape."""
 
+from exportmatrix.base.compact import SEPARATOR, compact, evidence, reproducer, upgrade
 from exportmatrix.base.files import publish, write_atomically, write_json_atomically
 from exportmatrix.base.matrix import (
     SCHEMA,
@@ -18,7 +19,6 @@ from exportmatrix.base.matrix import (
 )
 from exportmatrix.base.outcomes import NOT_OBSERVED, SYMBOLS, Outcome, label, symbol
 from exportmatrix.base.releases import release_key
-from exportmatrix.base.reproducers import SEPARATOR, compact, reproducer, upgrade
 from exportmatrix.base.suite import CATALOGUE_DIR, NOXFILE, PATH_SETS_FILE, SUITE_DIR
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "cell_key",
     "compact",
     "distinct",
+    "evidence",
     "find_environment",
     "incomplete",
     "label",

@@ -30,5 +30,7 @@ def publish(temporary: Path, path: Path) -> None:
     os.replace(temporary, path)
 
 
-def write_json_atomically(path: Path, document: Any) -> None:
-    write_atomically(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+def write_json_atomically(path: Path, document: Any, indent: int | None = 1) -> None:
+    """`indent=None`: one line, no spaces (a large file read by machines)."""
+    separators = (",", ":") if indent is None else None
+    write_atomically(path, json.dumps(document, indent=indent, separators=separators, ensure_ascii=False) + "\n")

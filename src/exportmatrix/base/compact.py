@@ -1,12 +1,14 @@
-"""Reproducers stored once (matrix schema exportmatrix/2): every distinct
-block of reproducer text once (`texts`), every distinct sequence of blocks
-once (`reproducers`), and a cell's `evidence.reproducer` the index of its
-sequence. A reproducer's first block says what it says of its own cell from
-the cell's fields only; where it is exactly the suite's template (the stream
+"""What a compact matrix (schema exportmatrix/2) stores once: every distinct
+text (`texts`: blocks of reproducers, capture code, warnings) and every
+distinct reproducer as a sequence of blocks (`reproducers`); a cell's
+evidence names them by index (`reproducer`, `exporter_detail`, `warnings`).
+
+A reproducer's first block says what it says of its own cell from the
+cell's fields only; where it is exactly the suite's template (the stream
 carries it) formatted with them, the template is stored instead and every
 reader formats it again, so the cell's standalone reproducer comes back
-byte for byte. An exportmatrix/1 matrix (each reproducer in full) is
-upgraded on reading."""
+byte for byte. An exportmatrix/1 matrix (each text in full) is upgraded on
+reading."""
 
 from __future__ import annotations
 
@@ -69,6 +71,31 @@ class _Store:
         return self._reproducers[key]
 
 
+def _compact_evidence(store: _Store, evidence: dict[str, Any]) -> dict[str, Any]:
+    """Capture code and warnings as indexes of texts: the same few texts
+    recur in thousands of cells."""
+    evidence = dict(evidence)
+    if isinstance(evidence.get("exporter_detail"), str):
+        evidence["exporter_detail"] = store.text(evidence["exporter_detail"])
+    if isinstance(evidence.get("warnings"), list):
+        evidence["warnings"] = [store.text(w) if isinstance(w, str) else w for w in evidence["warnings"]]
+    return evidence
+
+
+def evidence(matrix: Matrix, observation: dict[str, Any]) -> dict[str, Any]:
+    """A cell's evidence with every text it names written out (the
+    reproducer assembled), as an exportmatrix/1 matrix held it."""
+    found = dict(observation["evidence"])
+    texts = matrix["texts"]
+    if isinstance(found.get("exporter_detail"), int):
+        found["exporter_detail"] = texts[found["exporter_detail"]]
+    if isinstance(found.get("warnings"), list):
+        found["warnings"] = [texts[w] if isinstance(w, int) else w for w in found["warnings"]]
+    if found.get("reproducer") is not None:
+        found["reproducer"] = reproducer(matrix, observation)
+    return found
+
+
 def compact(matrix: Matrix, templates: dict[str, str]) -> Matrix:
     """An exportmatrix/2 matrix from one whose reproducers are whole texts;
     `templates`: each environment's reproducer header template (by id)."""
@@ -77,13 +104,13 @@ def compact(matrix: Matrix, templates: dict[str, str]) -> Matrix:
     descriptions = {b["id"]: b["description"] for b in matrix["behaviours"]}
     observations = []
     for observation in matrix["observations"]:
-        text = observation["evidence"].get("reproducer")
+        found = _compact_evidence(store, observation["evidence"])
+        text = found.get("reproducer")
         if isinstance(text, str):
             environment = environments[observation["environment"]]
             fields = _fields(observation, environment, descriptions.get(observation["behaviour"], ""))
-            index = store.reproducer(text, templates.get(observation["environment"]), fields)
-            observation = {**observation, "evidence": {**observation["evidence"], "reproducer": index}}
-        observations.append(observation)
+            found["reproducer"] = store.reproducer(text, templates.get(observation["environment"]), fields)
+        observations.append({**observation, "evidence": found})
     return {
         **matrix,
         "schema": SCHEMA,
