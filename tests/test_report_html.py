@@ -110,3 +110,83 @@ def test_the_shapes_filter_in_a_real_browser(browser, tmp_path):
     visible[0].find_element(By.CSS_SELECTOR, "td.cell").click()
     assert browser.find_element(By.ID, "ev-title").text == "attr.tensor_reassign / aoti / cpu / dynamic shapes"
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def default_sized_matrix():
+    """As large as the default matrix: 16 releases x 40 behaviours x 8 capture
+    paths, each cell with evidence and a reproducer whose blocks repeat as
+    the suite's do (header template, behaviour, capture code per release, classifier)."""
+    from exportmatrix.base import SEPARATOR, compact
+
+    header = '"""exportmatrix reproducer: {id} under {exporter} on {device}, {shapes} shapes.\n{outcome} {torch}"""'
+    classify = "CLASSIFY = r'''\n" + "".join("def rule_%d(value):\n    return value\n\n" % i for i in range(900))
+    releases = ["2.%d" % minor for minor in range(16)]
+    exporters = ["export_%d" % i for i in range(8)]
+    outcomes = ["holds", "diverges", "export-error", "holds", "run-error"]
+    environments, observations = [], []
+    for r, release in enumerate(releases):
+        env_id = "torch-%s.1+cu121-py3.11" % release
+        environments.append(environment(env_id, release, release + ".1+cu121"))
+        for b in range(40):
+            for x, exporter in enumerate(exporters):
+                outcome = outcomes[(b + x + r // 4) % len(outcomes)]
+                fields = dict(id="behaviour.%d" % b, exporter=exporter, device="cpu", shapes="static", outcome=outcome)
+                text = SEPARATOR.join(
+                    [
+                        header.format(torch=release + ".1+cu121", **fields),
+                        "class Module%d(torch.nn.Module):\n    def forward(self, x):\n        return x + %d" % (b, b),
+                        "def capture(mod, args):\n    return export_%d(mod, args)  # as in %s" % (x, releases[r // 4]),
+                        classify,
+                    ]
+                )
+                evidence = {"reproducer": text, "duration_s": 0.1 + b / 100, "exporter_detail": "export_%d(mod)" % x}
+                if outcome == "diverges":
+                    evidence["differences"] = [{"what": "buffer buf", "eager": "tensor([%d.0])" % b, "exported": "0"}]
+                if outcome.endswith("error"):
+                    message = "Mutating module attribute b%d during export." % b
+                    evidence["error"] = {"type": "AssertionError", "module": "builtins", "message": message}
+                observations.append(
+                    {
+                        "environment": env_id,
+                        "shapes": "static",
+                        **observation(fields["id"], exporter, outcome, evidence),
+                    }
+                )
+    behaviours = [dict(BEHAVIOUR_OF, id="behaviour.%d" % b) for b in range(40)]
+    matrix = {
+        "schema": "exportmatrix/2",
+        "environments": environments,
+        "behaviours": behaviours,
+        "observations": observations,
+        "upstream": [],
+    }
+    return compact(matrix, {e["id"]: header for e in environments})
+
+
+BEHAVIOUR_OF = {"id": "", "description": "a behaviour", "tags": ["buffer"], "seed_test": None}
+
+
+def test_a_default_sized_page_opens_within_a_second_and_says_how_long_it_took(browser, tmp_path, capsys):
+    """Prints the page's size and when it was usable (its script done); the
+    figures are reported, not asserted: a timing assertion would be flaky."""
+    import time
+
+    matrix = default_sized_matrix()
+    page = tmp_path / "matrix.html"
+    page.write_text(render(matrix), encoding="utf-8")
+    started = time.monotonic()
+    browser.get(page.as_uri())
+    ready = browser.execute_script("return window.exportmatrixReady")
+    loaded = time.monotonic() - started
+    assert ready is not None and [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    assert len(browser.find_elements(By.CSS_SELECTOR, "td.cell")) == len(matrix["observations"]) == 5120
+    browser.find_element(By.CSS_SELECTOR, 'td.cell[data-index="5000"]').click()
+    shown = browser.find_element(By.ID, "ev-reproducer").get_attribute("textContent")
+    from exportmatrix.base import reproducer
+
+    assert shown == reproducer(matrix, matrix["observations"][5000])
+    with capsys.disabled():
+        print(
+            "\npage of %d cells: %.2f MB; usable %.0f ms after navigation started (script done), "
+            "%.2f s for selenium's get()" % (5120, page.stat().st_size / 2**20, ready, loaded)
+        )
