@@ -85,3 +85,27 @@ def test_an_environment_already_installed_goes_straight_to_its_suite(tmp_path, c
     assert [(stage, name) for stage, name, _, _ in nox.spans if stage == "install"] == [("install", "b")]
     assert {name for stage, name, _, _ in nox.spans if stage == "suite"} == {"a", "b"}
     assert "a: already installed" in capsys.readouterr().out
+
+
+def test_a_child_reports_the_cpu_time_of_its_whole_process_tree(tmp_path):
+    import subprocess
+    import sys
+
+    from exportmatrix.run.pipeline import run_child
+
+    spin = "import time; end = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    child = [
+        sys.executable,
+        "-c",
+        "import subprocess, sys; sys.exit(subprocess.call([sys.executable, '-c', %r]) + 3)" % spin,
+    ]
+    done = run_child(child, subprocess.DEVNULL, subprocess.DEVNULL)
+    assert done.returncode == 3
+    assert done.cpu_seconds >= 0.3  # the grandchild's spin counts: nox's pytest is a grandchild
+
+
+def test_the_bound_is_the_suites_cpu_over_the_cpus_after_the_first_install():
+    from exportmatrix.run import Batch, SessionRun
+
+    batch = Batch(runs=[SessionRun("a", 0, 50, 10, 40, 80), SessionRun("b", 0, 30, 2, 28, 40)], seconds=75)
+    assert batch.bound(2) == (120, 10, 70)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,15 @@ class Batch:
     runs: list[SessionRun] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)  # sessions reused whole
     missing: list[str] = field(default_factory=list)  # sessions whose Python is not on this machine
+    seconds: float = 0.0  # the sessions' wall time, installs and suites together
+
+    def bound(self, cpus: int) -> tuple[float, float, float]:
+        """(suite CPU-seconds, first install seconds, the bound a run on `cpus`
+        CPUs is measured against: the suites' CPU time spread over every CPU,
+        after the first install, which nothing overlaps)."""
+        cpu = sum(run.suite_cpu_seconds for run in self.runs)
+        first = self.runs[0].install_seconds if self.runs else 0.0
+        return cpu, first, cpu / max(1, cpus) + first
 
     @property
     def failed(self) -> bool:
@@ -116,5 +126,7 @@ def run_batch(
     names = [e.session_name for e in to_run]
     command, logs = nox_command(noxfile), results / "logs"
     posargs = options.arguments()
+    started = time.monotonic()
     batch.runs = run_sessions(names, command, logs, jobs, install_jobs, installed=installed, posargs=posargs)
+    batch.seconds = time.monotonic() - started
     return batch

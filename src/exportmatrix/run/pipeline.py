@@ -6,17 +6,42 @@ parallel, says why installs go one at a time by default.)"""
 
 from __future__ import annotations
 
+import os
 import queue
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import IO, Any, Callable, Sequence
 
 from exportmatrix.base import write_atomically
 
 INSTALL_ONLY = "--only-install"  # a session's posarg: install the environment, run nothing
+
+
+@dataclass
+class Finished:
+    returncode: int
+    cpu_seconds: float = 0.0  # user + system time of the process and every descendant it waited for
+
+
+def run_child(command: list[str], stdout: int | IO[Any] | None, stderr: int | IO[Any] | None) -> Finished:
+    """subprocess.call, and the CPU time the process tree used (wait4's
+    rusage covers the descendants nox waited for: pytest, the installers)."""
+    process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Finished(process.returncode, usage.ru_utime + usage.ru_stime)
+
+
+def _finished(result: int | Finished) -> Finished:
+    return result if isinstance(result, Finished) else Finished(result)
 
 
 @dataclass
@@ -26,6 +51,7 @@ class SessionRun:
     seconds: float  # from the start of its install to the end of its suite
     install_seconds: float = 0.0
     suite_seconds: float = 0.0  # 0 when the install failed
+    suite_cpu_seconds: float = 0.0  # the suite's session: its process tree's CPU time
 
     def describe(self) -> str:
         state = "ok" if self.returncode == 0 else "FAILED"
@@ -70,7 +96,7 @@ class _Pipeline:
         names: Sequence[str],
         command: list[str],
         logs: Path,
-        call: Callable[..., int],
+        call: Callable[..., int | Finished],
         installed: Callable[[str], bool],
         posargs: Sequence[str] = (),
     ):
@@ -88,9 +114,11 @@ class _Pipeline:
     def log_path(self, name: str) -> Path:
         return self.logs / (name + ".log")
 
-    def finish(self, name: str, returncode: int, started: float, suite_seconds: float = 0.0) -> None:
+    def finish(
+        self, name: str, returncode: int, started: float, suite_seconds: float = 0.0, suite_cpu: float = 0.0
+    ) -> None:
         seconds = time.monotonic() - started
-        self.runs[name] = SessionRun(name, returncode, seconds, self.install_seconds[name], suite_seconds)
+        self.runs[name] = SessionRun(name, returncode, seconds, self.install_seconds[name], suite_seconds, suite_cpu)
         state = "done" if returncode == 0 else "FAILED (exit %d, see its log)" % returncode
         self.progress.event(name, "%s in %.0f s" % (state, seconds), finished=True)
 
@@ -104,7 +132,7 @@ class _Pipeline:
             self.progress.event(name, "installing (log: %s)" % self.log_path(name), started=True)
             with open(self.log_path(name), "w", encoding="utf-8") as log:
                 command = self.command + [name, "--", INSTALL_ONLY, *self.posargs]
-                returncode = self.call(command, stdout=log, stderr=subprocess.STDOUT)
+                returncode = _finished(self.call(command, stdout=log, stderr=subprocess.STDOUT)).returncode
         self.install_seconds[name] = time.monotonic() - started
         if returncode:
             self.finish(name, returncode, started)
@@ -117,8 +145,8 @@ class _Pipeline:
         suite_started = time.monotonic()
         with open(self.log_path(name), "a", encoding="utf-8") as log:
             command = self.command + [name] + (["--", *self.posargs] if self.posargs else [])
-            returncode = self.call(command, stdout=log, stderr=subprocess.STDOUT)
-        self.finish(name, returncode, started, time.monotonic() - suite_started)
+            done = _finished(self.call(command, stdout=log, stderr=subprocess.STDOUT))
+        self.finish(name, done.returncode, started, time.monotonic() - suite_started, done.cpu_seconds)
 
     def install_worker(self) -> None:
         while True:
@@ -155,7 +183,7 @@ def run_sessions(
     logs: Path,
     jobs: int = 2,
     install_jobs: int = 1,
-    call: Callable[..., int] = subprocess.call,
+    call: Callable[..., int | Finished] = run_child,
     installed: Callable[[str], bool] = lambda name: False,
     posargs: Sequence[str] = (),
 ) -> list[SessionRun]:
