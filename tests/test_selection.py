@@ -329,7 +329,7 @@ def test_static_and_dynamic_cells_get_separate_grids(tmp_path):
     dynamic_table = text.split("## aoti on cpu, dynamic shapes")[1].split("##")[0]
     assert "| `attr.tensor_reassign` | E | ✓ |" in static_table
     assert "| `attr.tensor_reassign` | ≠ | ≠ |" in dynamic_table
-    summary = terminal.render(matrix)
+    summary = terminal.render(matrix, full=True)
     assert "aoti on cpu, dynamic shapes (build pypi)" in summary
     # a change is named with its shapes; the dynamic cells did not change
     assert "attr.tensor_reassign / aoti: export-error" in summary

@@ -148,7 +148,10 @@ def run(arguments: argparse.Namespace) -> int:
 
 
 def summary(arguments: argparse.Namespace) -> int:
-    print(terminal.render(load_matrix(arguments.matrix)))
+    """The short summary, naming the reports written next to the matrix file; or with --full the long one."""
+    path = Path(arguments.matrix)
+    reports = [report for report in (path.with_name("matrix.md"), path.with_name("matrix.html")) if report.is_file()]
+    print(terminal.render(load_matrix(path), arguments.full, [path, *reports]))
     return 0
 
 

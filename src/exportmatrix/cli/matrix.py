@@ -45,7 +45,7 @@ def merge_and_report(
     merged = aggregate(source, sessions)
     write_json_atomically(results / "matrix.json", merged.matrix)
     written = write_reports(merged.matrix, results)
-    print(terminal.render(merged.matrix))
+    print(terminal.render(merged.matrix, written=[results / "matrix.json", *written]))
     for error in merged.errors:
         print("exportmatrix: could not merge %s" % error, file=sys.stderr)
     merged_sessions = {e.get("session") for e in merged.matrix["environments"]}

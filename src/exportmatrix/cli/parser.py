@@ -155,8 +155,11 @@ def _repro(add: AddParser) -> None:
 
 
 def _summary(add: AddParser) -> None:
-    sub = add("summary", help="print the terminal summary of a matrix file")
+    sub = add("summary", help="print the terminal summary of a matrix file (at most 60 lines)")
     sub.add_argument("matrix", nargs="?", default="results/matrix.json", help="default: results/matrix.json")
+    sub.add_argument(
+        "--full", action="store_true", help="every grid, upstream verdict and change instead (one line per behaviour)"
+    )
     sub.set_defaults(run=commands.summary)
 
 

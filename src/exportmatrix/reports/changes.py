@@ -1,11 +1,17 @@
-"""Where an outcome changes between consecutive releases of one build."""
+"""Where an outcome changes between consecutive releases of one build, and
+how much each change matters (the short summary lists the worst first)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from exportmatrix.base import STATIC, cell_index, label, release_key, shapes_of
+from exportmatrix.base import STATIC, Outcome, cell_index, label, release_key, shapes_of
+
+# how much a change matters, worst first (severity): a cell that now diverges
+# (silently wrong results where it raised or held), one that stopped holding,
+# then the rest (fixed, or another error)
+NOW_DIVERGES, STOPPED_HOLDING, OTHER = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,21 @@ class Change:
             self.after,
             self.first_after,
         )
+
+    @property
+    def outcomes(self) -> tuple[str, str]:
+        """The outcome before and after (a label begins with its outcome's name)."""
+        return self.before.split(" ", 1)[0], self.after.split(" ", 1)[0]
+
+    @property
+    def severity(self) -> int:
+        """NOW_DIVERGES, STOPPED_HOLDING or OTHER: the lower, the more it matters."""
+        before, after = self.outcomes
+        if after == Outcome.DIVERGES and before != Outcome.DIVERGES:
+            return NOW_DIVERGES
+        if before == Outcome.HOLDS:
+            return STOPPED_HOLDING
+        return OTHER
 
 
 def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

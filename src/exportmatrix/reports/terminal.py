@@ -1,14 +1,231 @@
-"""The terminal summary printed after `nox -s matrix` (and by `exportmatrix summary`)."""
+"""The terminal summary printed after `nox -s matrix` (and by `exportmatrix summary`).
+
+Short by default, at most MAX_LINES lines whatever the matrix: the environments
+and their status, the cells per outcome of each capture path, the changes
+between releases that matter most, and where the full reports are. `full=True`
+gives every grid, the upstream verdicts and every change."""
 
 from __future__ import annotations
 
-from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix
+import textwrap
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from exportmatrix.base import NOT_OBSERVED, STATIC, SYMBOLS, Matrix, Outcome, distinct, release_key, shapes_of
+from exportmatrix.reports.changes import NOW_DIVERGES, OTHER, STOPPED_HOLDING, Change
 from exportmatrix.reports.view import Grid, View, view
 
+MAX_LINES = 60
+# the most lines of each part of the short summary; with the heading, the blank
+# lines and the two lines of where the reports are, they add up to at most 56
+# (the 2 lines `nox -s matrix` prints after it still fit in MAX_LINES)
+OK_LINES, NOT_OK_LINES, MISMATCH_LINES, CASE_ERROR_LINES = 3, 4, 2, 2
+COUNT_ROWS = 20  # rows of the table of outcomes, the "... and N more" among them
+CHANGE_LINES = 12  # changes shown, worst first; then "... and N more"
+WIDTH = 100  # the most characters of a reason, an error or a list of releases on one line
+SEVERITY = {NOW_DIVERGES: "now diverge", STOPPED_HOLDING: "stopped holding", OTHER: "other"}
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+
+def _table(header: list[str], rows: list[list[str]], right: int = 0) -> list[str]:
+    """Aligned columns; those from `right` on (when not 0) aligned right, as numbers."""
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header] + rows]
+
+    def cell(i: int, text: str) -> str:
+        return text.rjust(widths[i]) if right and i >= right else text.ljust(widths[i])
+
+    return ["  ".join(cell(i, text) for i, text in enumerate(row)).rstrip() for row in [header] + rows]
+
+
+def _capped(lines: list[str], most: int, what: str) -> list[str]:
+    """At most `most` lines: the last of them says how many more there are."""
+    if len(lines) <= most:
+        return lines
+    return lines[: most - 1] + ["  ... and %d more %s" % (len(lines) - most + 1, what)]
+
+
+def _short(text: str) -> str:
+    """The first line of a reason or an error, at most WIDTH characters."""
+    first = (text or "").strip().split("\n", 1)[0]
+    return first if len(first) <= WIDTH else first[: WIDTH - 1] + "…"
+
+
+# ---- the short form
+
+
+def _heading(shown: View) -> list[str]:
+    matrix = shown.matrix
+    axes = ["%d behaviours" % len(shown.behaviours), "%d capture paths" % len(shown.exporters)]
+    if len(shown.shapes) > 1:
+        axes.append("%s shapes" % "/".join(shown.shapes))
+    return [
+        "exportmatrix: %d environments, %d cells (%s, on %s)"
+        % (
+            len(matrix["environments"]),
+            len(matrix["observations"]),
+            " × ".join(axes),
+            ", ".join(distinct(matrix, "device")) or "no device",
+        )
+    ]
+
+
+def _environments(shown: View) -> list[str]:
+    environments = sorted(shown.matrix["environments"], key=release_key)
+    statuses = Counter(e["status"] for e in environments)
+    ordered = sorted(statuses, key=lambda status: status != "ok")  # ok first, the others as they come
+    lines = ["environments: " + (", ".join("%d %s" % (statuses[status], status) for status in ordered) or "none")]
+    ok: dict[str, list[dict]] = {}
+    for environment in environments:
+        if environment["status"] == "ok":
+            ok.setdefault(environment["build"], []).append(environment)
+    releases = []
+    for build, ran in ok.items():
+        names = [e["release"] for e in ran]
+        names = names if len(set(names)) == len(names) else [e["id"] for e in ran]  # several per release
+        releases += textwrap.wrap(
+            " ".join(names), WIDTH, initial_indent="  ok (build %s): " % build, subsequent_indent="    "
+        )
+    lines += _capped(releases, OK_LINES, "lines of ok releases")
+    not_ok = ["  %s: %s — %s" % (e["status"], e["id"], _short(e.get("reason", ""))) for e in shown.incomplete]
+    lines += _capped(not_ok, NOT_OK_LINES, "environments not ok")
+    mismatched = [
+        "  not the build asked for: %s — %s" % (e["id"], _short(e["build_mismatch"])) for e in shown.mismatched
+    ]
+    lines += _capped(mismatched, MISMATCH_LINES, "environments not the build asked for")
+    # a broken case file is reported by every environment: once, with how many
+    reported: dict[str, list[str]] = {}
+    for environment in environments:
+        for problem in environment.get("case_file_errors", []):
+            reported.setdefault(problem["error"], []).append(environment["id"])
+    broken = [
+        "  case file not loaded, in %s%s: %s"
+        % ("%d environments, e.g. " % len(ids) if len(ids) > 1 else "", ids[0], _short(error))
+        for error, ids in reported.items()
+    ]
+    return lines + _capped(broken, CASE_ERROR_LINES, "case files not loaded")
+
+
+def _counts(shown: View) -> list[str]:
+    """Cells per outcome of each capture path (and device and shapes, where
+    the matrix has several), all environments together."""
+    observations = shown.matrix["observations"]
+    if not observations:
+        return ["no cells observed"]
+    devices = distinct(shown.matrix, "device")
+    axes = {"capture path": shown.exporters, "device": devices, "shapes": shown.shapes}
+    names = [name for name, values in axes.items() if name == "capture path" or len(values) > 1]
+    rows, note = _count_rows(observations, names, axes), ""
+    if len(rows) > COUNT_ROWS:  # too many to show apart: the capture paths only
+        names, note = ["capture path"], " (devices and shapes summed; each apart in matrix.md)"
+        rows = _count_rows(observations, names, axes)
+    outcomes = [o.value for o in Outcome] + sorted({o["outcome"] for o in observations} - set(SYMBOLS))
+    outcomes = [outcome for outcome in outcomes if any(counts[outcome] for counts in rows.values())]
+    table = [list(key) + [str(rows[key][outcome]) for outcome in outcomes] for key in rows]
+    if len(table) > 1:
+        total = Counter(o["outcome"] for o in observations)
+        table.append(["all"] + [""] * (len(names) - 1) + [str(total[outcome]) for outcome in outcomes])
+    lines = ["  " + line for line in _table(names + outcomes, table, right=len(names))]
+    if len(table) > COUNT_ROWS + 1:  # capture paths beyond COUNT_ROWS: the total stays
+        lines = lines[:COUNT_ROWS] + ["  ... and %d more capture paths" % (len(table) - COUNT_ROWS)] + lines[-1:]
+    return ["cells per outcome, all environments together%s:" % note] + lines
+
+
+def _count_rows(observations: list[dict], names: list[str], axes: dict[str, list[str]]) -> dict[tuple, Counter]:
+    """Outcome counts per combination of the named axes' values, in their order."""
+    counts: dict[tuple, Counter] = {}
+    for observation in observations:
+        values = {"capture path": observation["exporter"], "device": observation["device"]}
+        values["shapes"] = shapes_of(observation)
+        counts.setdefault(tuple(values[name] for name in names), Counter())[observation["outcome"]] += 1
+    keys: list[tuple] = [()]
+    for name in names:
+        keys = [key + (value,) for key in keys for value in axes[name]]
+    return {key: counts[key] for key in keys if key in counts}
+
+
+def _paths(paths: list[str], every: list[str]) -> str:
+    if len(paths) == len(every) > 1:
+        return "every capture path"
+    others = [exporter for exporter in every if exporter not in paths]
+    if len(paths) <= 3:
+        return ", ".join(paths)
+    if len(others) <= 2:
+        return "every path but " + ", ".join(others)
+    return "%d paths (%s, …)" % (len(paths), ", ".join(paths[:2]))
+
+
+def _change_line(group: list[Change], shown: View, several_builds: bool) -> str:
+    change = group[0]
+    before, after = change.outcomes
+    shapes = [shape for shape in shown.shapes if shape in {c.shapes for c in group}]
+    tags = [] if change.device == "cpu" else [change.device]
+    tags += [] if shapes == [STATIC] else [" and ".join(shapes) + " shapes"]
+    tags += ["build " + change.build] if several_builds else []
+    where = " [%s]" % ", ".join(tags) if tags else ""
+    if after == before:  # the same outcome, with another error or other differences
+        after = "diverges differently" if after == Outcome.DIVERGES else "another " + after
+    paths = [exporter for exporter in shown.exporters if exporter in {c.exporter for c in group}]
+    return "  %s%s: %s up to %s → %s from %s on %s" % (
+        change.behaviour,
+        where,
+        before,
+        change.last_before,
+        after,
+        change.first_after,
+        _paths(paths, shown.exporters),
+    )
+
+
+def _alike(changes: list[Change]) -> list[list[Change]]:
+    """Changes alike but for their capture path: one group each (and one for all
+    shapes, where each shapes changed so on the same paths)."""
+    alike: dict[tuple, dict[str, list[Change]]] = {}
+    for change in changes:
+        key = (change.build, change.behaviour, change.device, change.outcomes, change.last_before, change.first_after)
+        alike.setdefault(key, {}).setdefault(change.shapes, []).append(change)
+    groups: list[list[Change]] = []
+    for by_shapes in alike.values():
+        if len({frozenset(c.exporter for c in found) for found in by_shapes.values()}) == 1:
+            groups.append([change for found in by_shapes.values() for change in found])
+        else:
+            groups += by_shapes.values()
+    return groups
+
+
+def _changes(shown: View, full_form: str) -> list[str]:
+    """The changes that matter most, one line per group of alike changes: the
+    most severe first, then those on the most paths."""
+    if not shown.changes:
+        return ["no outcome changes between releases"]
+    ranked = sorted(_alike(shown.changes), key=lambda group: (group[0].severity, -len(group)))
+    severities = Counter(change.severity for change in shown.changes)
+    counted = ", ".join("%d %s" % (severities[s], name) for s, name in SEVERITY.items() if severities[s])
+    several_builds = len({change.build for change in shown.changes}) > 1
+    lines = ["%d outcome changes between consecutive releases (%s); the worst:" % (len(shown.changes), counted)]
+    lines += [_change_line(group, shown, several_builds) for group in ranked[:CHANGE_LINES]]
+    left = sum(len(group) for group in ranked[CHANGE_LINES:])
+    if left:
+        lines.append("  ... and %d more changes (all of them: %s)" % (left, full_form))
+    return lines
+
+
+def _where(written: Sequence[Path]) -> tuple[list[str], str]:
+    """Where the full reports are, and the command that prints the long form."""
+    full_form = "exportmatrix summary --full" + (" %s" % written[0] if written else "")
+    lines = ["full reports: " + ", ".join(str(path) for path in written)] if written else []
+    return lines + ["every grid, upstream verdict and change: " + full_form], full_form
+
+
+def _short_form(shown: View, written: Sequence[Path]) -> list[str]:
+    where, full_form = _where(written)
+    parts = [_heading(shown), _environments(shown), _counts(shown), _changes(shown, full_form), where]
+    lines = parts[0]
+    for part in parts[1:]:
+        lines += [""] + part
+    return lines
+
+
+# ---- the full form: every grid, the upstream verdicts, every change
 
 
 def _grid(shown: View, grid: Grid) -> list[str]:
@@ -35,8 +252,7 @@ def _tail(shown: View) -> list[str]:
     return lines
 
 
-def render(matrix: Matrix) -> str:
-    shown = view(matrix)
+def _full_form(shown: View) -> list[str]:
     lines: list[str] = []
     for section in shown.sections:
         for grid in section.grids:
@@ -46,4 +262,13 @@ def render(matrix: Matrix) -> str:
             rows = [[r.test.replace("test_module_attribute_mutation_", "")] + r.verdicts for r in section.upstream]
             lines += ["", "upstream seed tests, as written (build %s)" % section.build]
             lines += _table(["test"] + releases, rows)
-    return "\n".join(lines + _tail(shown)).lstrip("\n")
+    return lines + _tail(shown)
+
+
+def render(matrix: Matrix, full: bool = False, written: Sequence[Path] = ()) -> str:
+    """The short summary (at most MAX_LINES lines), or with `full` every grid and
+    change. `written`: the matrix file and its reports where the caller wrote
+    them (the matrix file first), for the short summary to say where they are."""
+    shown = view(matrix)
+    lines = _full_form(shown) if full else _short_form(shown, written)
+    return "\n".join(lines).lstrip("\n")
