@@ -43,7 +43,7 @@ def merge_and_report(
     (what is there is written all the same)."""
     source = streams or envs_dir(results)
     merged = aggregate(source, sessions)
-    write_json_atomically(results / "matrix.json", merged.matrix)
+    write_json_atomically(results / "matrix.json", merged.matrix, indent=None)  # compact: machines read it
     written = write_reports(merged.matrix, results)
     print(terminal.render(merged.matrix, written=[results / "matrix.json", *written]))
     for error in merged.errors:
@@ -131,6 +131,13 @@ def report_batch(batch: Batch, results: Path) -> None:
         "exportmatrix: reused %d environments whole (%d cells); in the %d that ran, %d of %d cells were reused"
         % (len(batch.unchanged), whole_cells, len(ran), reused, total)
     )
+    if batch.runs:
+        cpus = os.cpu_count() or 1
+        cpu, first, bound = batch.bound(cpus)
+        print(
+            "exportmatrix: the sessions took %.0f s; their suites used %.0f CPU-seconds: on %d CPUs the bound is "
+            "%.0f s (suite CPU-seconds / CPUs + the first install, %.0f s)" % (batch.seconds, cpu, cpus, bound, first)
+        )
 
 
 def session_options(
@@ -164,8 +171,8 @@ def matrix_main(
             batch = run_batch(
                 environments, results, noxfile, arguments.jobs, arguments.install_jobs, arguments.fresh, options
             )
+            report_batch(batch, results)  # before the summary, so that the summary ends the output
             merged = merge_and_report(results, {e.session_name for e in environments})
-            report_batch(batch, results)
     except Locked as error:
         print("exportmatrix: %s" % error, file=sys.stderr)
         return 2
