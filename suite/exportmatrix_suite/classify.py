@@ -580,6 +580,35 @@ def describe_dims(dims: Any) -> str:
 Observed = Tuple[Any, Dict[str, Any]]  # a call's frozen output, and the state after it
 
 
+def _held_state(behaviour: Behaviour, instance: Instance) -> Optional[Dict[str, Any]]:
+    """The state the caller holds (the module they gave, their inputs, the
+    extra state), read on their own objects; None where it cannot be read."""
+    try:
+        return snapshot(instance.module, None, instance.args, behaviour.extra_state(instance.module))
+    except Exception:
+        return None  # only the annotation of when a difference arose is lost
+
+
+def _changed_by_capture(before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]]) -> List[str]:
+    """The names whose value capture itself changed (eager changes nothing before its first call)."""
+    if before is None or after is None:
+        return []
+    keys = list(before) + [k for k in after if k not in before]
+    return [k for k in keys if difference(before.get(k, MISSING), after.get(k, MISSING)) is not None]
+
+
+def _mark_when(differences: List[Dict[str, Any]], changed_by_capture: List[str]) -> None:
+    """Say of each difference when it arose: during capture (capture changed
+    that state the caller holds), or at the first call after which it differed."""
+    first: Dict[str, str] = {}
+    for entry in differences:
+        if "after_call" not in entry:  # an output: it arises at its own call
+            entry["arose"] = entry["what"].replace("output of ", "")
+            continue
+        during = "capture" if entry["what"] in changed_by_capture else "call %d" % entry["after_call"]
+        entry["arose"] = first.setdefault(entry["what"], during)
+
+
 def _differences(call: int, eager: Observed, exported: Observed) -> List[Dict[str, Any]]:
     """What differs after call `call`: each entry says what, eager's and the
     exported value, and where inside the value (when it is not a plain value)."""
@@ -652,11 +681,15 @@ def _capture_and_compare(
 ) -> Tuple[str, Dict[str, Any]]:
     """Capture the instance, call the artifact CALLS times, compare with eager."""
     calls = _call_args(instance, dims)
+    before = _held_state(behaviour, instance)
     try:
         artifact = exporter.capture(instance.module, instance.args, dims)
     except Exception as error:
         return EXPORT_ERROR, {"phase": "capture", "error": describe_error(error)}
     evidence: Dict[str, Any] = {"signature_mutations": artifact.signature_mutations}
+    changed = _changed_by_capture(before, _held_state(behaviour, instance))
+    if changed:  # whatever the outcome: exporting touched the caller's objects
+        evidence["changed_by_capture"] = changed
     if artifact.state_hidden:
         evidence["not_observable"] = sorted(set(expected[0][1]) - set(_hidden(expected[0])[1]))
     differences: List[Dict[str, Any]] = []
@@ -672,6 +705,7 @@ def _capture_and_compare(
             reference, observed = _hidden(reference), _hidden(observed)
         differences += _differences(call, reference, observed)
     if differences:
+        _mark_when(differences, changed)
         evidence["differences"] = differences[:MAX_DIFFERENCES]
         return DIVERGES, evidence
     return HOLDS, evidence

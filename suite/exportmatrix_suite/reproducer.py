@@ -156,9 +156,12 @@ def main():
         print("  %s raised %s: %s" % (evidence["phase"], error["type"], error["message"]))
     for found in evidence.get("differences", []):
         after = " after call %d" % found["after_call"] if "after_call" in found else ""
+        after += " (arose at %s)" % found["arose"] if "arose" in found else ""
         print("  %s%s: eager %s, exported %s" % (found["what"], after, found["eager"], found["exported"]))
         if found.get("where"):
             print("    differs at %s" % found["where"])
+    if evidence.get("changed_by_capture"):
+        print("  capture itself changed: %s" % ", ".join(evidence["changed_by_capture"]))
     if evidence.get("not_observable"):
         print("  not observable (the artifact keeps its own copy): %s" % ", ".join(evidence["not_observable"]))
     for warning in evidence.get("warnings", []):

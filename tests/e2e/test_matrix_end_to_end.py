@@ -124,6 +124,11 @@ def test_the_seed_behaviours_are_what_the_releases_do(run):
     new = cell(matrix, "2.10", "attr.tensor_reassign", "export_strict")
     assert new["outcome"] == "diverges"
     assert "attribute a" in [d["what"] for d in new["evidence"]["differences"]]
+    # when it arose: strict export's calls never set it; 2.10's dynamo export left a FakeTensor there at capture
+    assert {d["arose"] for d in new["evidence"]["differences"] if d["what"] == "attribute a"} == {"call 1"}
+    dynamo = cell(matrix, "2.10", "attr.tensor_reassign", "dynamo_export")
+    assert dynamo["evidence"]["changed_by_capture"] == ["attribute a"]
+    assert {d["arose"] for d in dynamo["evidence"]["differences"] if d["what"] == "attribute a"} == {"capture"}
     assert new["evidence"]["signature_mutations"] is not None
     for release in ("2.4", "2.10"):
         assert cell(matrix, release, "local.rebind", "dynamo_export")["outcome"] == "holds"

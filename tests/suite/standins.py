@@ -101,6 +101,12 @@ def faithful(module: Any, args: tuple) -> Artifact:
     return Artifact(module, module, {"buffers_to_mutate": {}})
 
 
+def runs_forward_at_capture(module: Any, args: tuple) -> Artifact:
+    """Runs forward on the caller's own module while capturing, then is faithful."""
+    module(*args)
+    return Artifact(module, module, {"buffers_to_mutate": {}})
+
+
 def loses_side_effect(module: Any, args: tuple) -> Artifact:
     """Runs a private copy: outputs right, the user's module never changes."""
     private = copy.deepcopy(module)

@@ -16,6 +16,7 @@ from standins import (
     loses_side_effect,
     raises_at_call,
     raises_at_capture,
+    runs_forward_at_capture,
 )
 
 COUNTER = StandInBehaviour("attr.counter", Counter, lambda: (1.0,))
@@ -33,7 +34,7 @@ def test_a_lost_side_effect_diverges_and_names_the_attribute():
     observation = observe(COUNTER, StandInExporter("lossy", loses_side_effect), "cpu")
     assert observation["outcome"] == "diverges"
     differences = observation["evidence"]["differences"]
-    assert {"what": "attribute n", "after_call": 1, "eager": "1", "exported": "0"} in differences
+    assert {"what": "attribute n", "after_call": 1, "eager": "1", "exported": "0", "arose": "call 1"} in differences
     assert all(d["what"] != "output of call 1" for d in differences)  # outputs were right
 
 
@@ -181,4 +182,25 @@ def test_an_object_attribute_whose_state_differs_diverges():
         "eager": "<test_classifier.Config steps=1>",
         "exported": "<test_classifier.Config steps=0>",
         "where": ".steps: eager 1, exported 0",
+        "arose": "call 1",
     } in observation["evidence"]["differences"]
+
+
+def test_evidence_says_when_a_difference_arose_during_capture_or_at_a_call():
+    """Capture that runs forward on the caller's module (as dynamo did in 2.0)
+    changes their counter before any call: the difference arose during capture,
+    and the evidence lists what capture itself changed."""
+    observation = observe(COUNTER, StandInExporter("runs forward", runs_forward_at_capture), "cpu")
+    assert observation["outcome"] == "diverges"
+    assert observation["evidence"]["changed_by_capture"] == ["attribute n"]
+    arose = {(d["what"], d.get("after_call")): d["arose"] for d in observation["evidence"]["differences"]}
+    assert arose[("attribute n", 1)] == "capture" and arose[("attribute n", 2)] == "capture"
+    # a value baked in at capture changes nothing the caller holds: its output differs at call 2
+    baked = observe(COUNTER, StandInExporter("baked", bakes_value_at_capture), "cpu")
+    assert "changed_by_capture" not in baked["evidence"]
+    assert {d["what"]: d["arose"] for d in baked["evidence"]["differences"]}["output of call 2"] == "call 2"
+    # a lost side effect arises at the first call, and stays "call 1" after call 2
+    lossy = observe(COUNTER, StandInExporter("lossy", loses_side_effect), "cpu")
+    assert [d["arose"] for d in lossy["evidence"]["differences"] if d["what"] == "attribute n"] == ["call 1", "call 1"]
+    # capture that changes the caller's state but leaves the calls right still says so, and holds
+    assert observe(PURE, StandInExporter("runs forward", runs_forward_at_capture), "cpu")["outcome"] == "holds"

@@ -112,7 +112,12 @@ def test_a_reproducer_carries_the_rule_verbatim(counter):
     "code, lazy, outcome, evidence",
     [
         ("artifact = mod", False, "holds", None),
-        ("artifact = lambda items: 2.0", False, "diverges", "  output of call 2: eager 3.0, exported 2.0"),
+        (
+            "artifact = lambda items: 2.0",
+            False,
+            "diverges",
+            "  output of call 2 (arose at call 2): eager 3.0, exported 2.0",
+        ),
         ("raise RuntimeError('cannot capture at 0x1234')", False, "export-error", "capture raised RuntimeError"),
         ("def artifact(items):\n    raise ValueError('first call')", True, "export-error", "call 1 (capture"),
         ("def artifact(items):\n    raise ValueError('first call')", False, "run-error", "call 1 raised ValueError"),
@@ -135,7 +140,7 @@ def test_a_side_effect_the_artifact_loses_is_printed(counter, tmp_path):
     )
     printed, done = run(tmp_path, render(counter, StubExporter("stub", snippet), "cpu", "static", "diverges", "2.4.1"))
     assert printed == ["OUTCOME: diverges"], done.stdout + done.stderr
-    assert "  attribute n after call 1: eager 1, exported 0" in done.stdout
+    assert "  attribute n after call 1 (arose at call 1): eager 1, exported 0" in done.stdout
 
 
 HELPED_CASE = """from __future__ import annotations
