@@ -71,12 +71,13 @@ def differences(wanted: tuple[LockedPackage, ...], found: dict[str, str]) -> lis
     return lines + ["%s %s (not recorded)" % (n, v) for n, v in found.items() if n not in recorded]
 
 
-def make_exact(python: Path, wanted: tuple[LockedPackage, ...]) -> list[str]:
-    """Remove what the recorded set does not hold (a reused environment may
-    have more), then say how the environment still differs (nothing: exact)."""
+def make_exact(python: Path, wanted: tuple[LockedPackage, ...], found: dict[str, str]) -> dict[str, str]:
+    """Remove what the recorded set does not hold from an environment holding
+    `found` (a reused one may have more); return what it holds then."""
     recorded = {p.name for p in wanted}
-    extra = [name for name in installed_packages(python) if name not in recorded]
-    if extra:
-        print("exportmatrix: removing packages the recorded set does not hold: %s" % " ".join(extra), flush=True)
-        uninstall(python, extra)
-    return differences(wanted, installed_packages(python))
+    extra = [name for name in found if name not in recorded]
+    if not extra:
+        return found
+    print("exportmatrix: removing packages the recorded set does not hold: %s" % " ".join(extra), flush=True)
+    uninstall(python, extra)
+    return installed_packages(python)

@@ -28,7 +28,7 @@ from exportmatrix.config import (
 )
 from exportmatrix.run.incremental import environment_fingerprint
 from exportmatrix.run.install import find_uv, install
-from exportmatrix.run.packages import attribute, installed_packages, make_exact, step_index
+from exportmatrix.run.packages import attribute, differences, installed_packages, make_exact, step_index
 from exportmatrix.run.pipeline import INSTALL_ONLY
 from exportmatrix.run.suite_runner import run_suite, suite_variables
 from exportmatrix.streams import remove_stale, stream_path, write_failed_environment
@@ -274,11 +274,11 @@ def install_environment(session: NoxSession, environment: Environment, results: 
         after = installed_packages(python)
         sources, before = attribute(sources, before, after, step_index(step, uses_uv)), after
     if environment.locked is not None:
-        differs = make_exact(python, environment.locked)
+        before = make_exact(python, environment.locked, before)
+        differs = differences(environment.locked, before)
         if differs:
             reason = "the environment does not hold the recorded package set: %s" % "; ".join(differs)
             install_failed(session, environment, results, described, reason)
-        before = installed_packages(python)
     sources = {name: index for name, index in sources.items() if name in before}
     record = {**install_request(environment), "sources": sources}
     write_atomically(venv_of(session) / INSTALL_RECORD, json.dumps(record))
