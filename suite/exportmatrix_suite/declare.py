@@ -27,9 +27,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from exportmatrix_suite.axes import axis_problems
 from exportmatrix_suite.classify import INPUT_KIND, STATE_KINDS
 
 SEED = 0
+CATALOGUE_FOLDER = "exportmatrix_suite/behaviours/"  # as Source.file records it
 SUITE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the folder holding exportmatrix_suite
 
 # "buffer.add_", "attr.tensor_reassign", "kv_cache.index_put": lower-case words and
@@ -78,6 +80,11 @@ class Source:
 
     def declaration(self) -> Dict[str, Optional[str]]:
         return {"file": self.file, "sha256": self.sha256}
+
+    @property
+    def catalogue(self) -> bool:
+        """Declared in the suite's own catalogue (behaviours/), whose tags follow the axes strictly."""
+        return not self.case_file and (self.file or "").startswith(CATALOGUE_FOLDER)
 
 
 UNKNOWN_SOURCE = Source(None, None)
@@ -148,6 +155,8 @@ def _problems(declared: Behaviour) -> List[str]:
     else:
         wrong = [tag for tag in declared.tags if not _tag(tag)]
         found += ["tag %r must be one lower-case word (letters, digits, _ . = + -)" % tag for tag in wrong]
+        if not wrong and isinstance(declared.source, Source):
+            found += axis_problems(declared.tags, catalogue=declared.source.catalogue)
     if not isinstance(declared.module_class, type):
         found.append("it must decorate a class")
     if declared.make_inputs is None:

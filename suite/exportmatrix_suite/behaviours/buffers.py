@@ -12,7 +12,7 @@ def _x() -> tuple:
 @behaviour(
     id="buffer.add_",
     description="forward updates a buffer in place: self.buf.add_(x)",
-    tags=("buffer", "in-place"),
+    tags=("state=buffer", "change=in-place", "reach=direct"),
     inputs=_x,
     mutates=("buffer buf",),
 )
@@ -29,7 +29,7 @@ class BufferAddInPlace(torch.nn.Module):
 @behaviour(
     id="buffer.copy_",
     description="forward overwrites a buffer in place: self.buf.copy_(x * 3)",
-    tags=("buffer", "in-place"),
+    tags=("state=buffer", "change=copy", "reach=direct"),
     inputs=_x,
     mutates=("buffer buf",),
 )
@@ -46,7 +46,7 @@ class BufferCopyInPlace(torch.nn.Module):
 @behaviour(
     id="buffer.index_assign",
     description="forward assigns into part of a buffer: self.buf[0] = self.buf[0] + x.sum()",
-    tags=("buffer", "in-place", "indexing"),
+    tags=("state=buffer", "change=index-assign", "reach=direct"),
     inputs=_x,
     mutates=("buffer buf",),
 )
@@ -63,7 +63,7 @@ class BufferIndexAssign(torch.nn.Module):
 @behaviour(
     id="buffer.reassign",
     description="forward rebinds a buffer to a new tensor: self.buf = self.buf + 1",
-    tags=("buffer", "reassign"),
+    tags=("state=buffer", "change=rebind", "reach=direct"),
     inputs=_x,
     mutates=("buffer buf",),
 )
@@ -80,7 +80,7 @@ class BufferReassigned(torch.nn.Module):
 @behaviour(
     id="buffer.register_in_forward",
     description="forward registers a new buffer the first time it runs",
-    tags=("buffer", "new-state"),
+    tags=("state=buffer", "change=register", "reach=direct"),
     inputs=_x,
     mutates=("buffer late",),
 )
@@ -94,7 +94,7 @@ class BufferRegisteredInForward(torch.nn.Module):
 @behaviour(
     id="buffer.non_persistent",
     description="forward updates a non-persistent buffer (not in state_dict) in place",
-    tags=("buffer", "in-place", "non-persistent"),
+    tags=("state=buffer", "change=in-place", "reach=direct", "non-persistent", "step-counter"),
     inputs=_x,
     mutates=("buffer steps",),
 )
@@ -121,7 +121,7 @@ class _Inner(torch.nn.Module):
 @behaviour(
     id="buffer.in_submodule",
     description="a submodule's forward updates its own buffer in place",
-    tags=("buffer", "in-place", "submodule"),
+    tags=("state=buffer", "change=in-place", "reach=submodule"),
     inputs=_x,
     mutates=("buffer inner.count",),
 )
@@ -137,7 +137,7 @@ class SubmoduleBuffer(torch.nn.Module):
 @behaviour(
     id="buffer.mutated_and_returned",
     description="forward updates a buffer in place and returns it (the output aliases the buffer)",
-    tags=("buffer", "in-place", "aliasing"),
+    tags=("state=buffer", "change=in-place", "reach=direct", "returned"),
     inputs=_x,
     mutates=("buffer buf",),
 )

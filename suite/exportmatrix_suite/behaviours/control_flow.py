@@ -8,7 +8,7 @@ from exportmatrix_suite import behaviour
 @behaviour(
     id="control.branch_on_tensor",
     description="forward updates a buffer only in the branch taken on a tensor condition (python if)",
-    tags=("control-flow", "buffer", "data-dependent"),
+    tags=("state=buffer", "change=in-place", "reach=data-dependent"),
     inputs=lambda: (torch.rand(4) + 0.1,),
     mutates=("buffer hits",),
 )
@@ -35,7 +35,7 @@ def _cond(pred, true_fn, false_fn, operands):
     id="control.cond_update",
     description="a buffer updated in place with what a torch.cond on a tensor condition returns "
     "(mutation inside a cond branch is refused even eagerly by recent releases)",
-    tags=("control-flow", "buffer", "torch.cond"),
+    tags=("state=buffer", "change=in-place", "reach=torch.cond"),
     inputs=lambda: (torch.rand(4) + 0.1,),
     mutates=("buffer hits",),
 )
@@ -53,7 +53,7 @@ class MutationByCond(torch.nn.Module):
 @behaviour(
     id="control.loop",
     description="forward updates a buffer in place on every iteration of a loop",
-    tags=("control-flow", "buffer", "in-place", "loop"),
+    tags=("state=buffer", "change=in-place", "reach=loop"),
     inputs=lambda: (torch.randn(4),),
     mutates=("buffer acc",),
 )

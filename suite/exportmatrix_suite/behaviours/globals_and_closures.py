@@ -20,7 +20,7 @@ def _reset_totals() -> None:
 @behaviour(
     id="global.tensor_add_",
     description="forward updates a module-level (global) tensor in place",
-    tags=("global", "in-place"),
+    tags=("state=global", "change=in-place", "reach=direct"),
     inputs=_x,
     mutates=("global TOTALS",),
     extra_reset=_reset_totals,
@@ -40,7 +40,7 @@ def _reset_calls() -> None:
 @behaviour(
     id="global.int_rebind",
     description="forward rebinds a global int: global CALLS; CALLS += 1",
-    tags=("global", "python-scalar"),
+    tags=("state=global", "change=rebind", "reach=direct", "step-counter"),
     inputs=_x,
     mutates=("global CALLS",),
     extra_reset=_reset_calls,
@@ -70,7 +70,7 @@ def _make_counter():
 @behaviour(
     id="closure.cell_rebind",
     description="forward calls a closure that rebinds its nonlocal counter",
-    tags=("closure", "python-scalar"),
+    tags=("state=closure", "change=rebind", "reach=helper-method", "step-counter"),
     inputs=_x,
     mutates=("closure count",),
     extra_state=lambda module: {"closure count": module.read_count()},
@@ -91,7 +91,7 @@ def _reset_class_counter() -> None:
 @behaviour(
     id="class_attr.increment",
     description="forward increments a class attribute: type(self).calls += 1",
-    tags=("class-attribute", "python-scalar"),
+    tags=("state=class-attribute", "change=rebind", "reach=direct", "step-counter"),
     inputs=_x,
     mutates=("class attribute calls",),
     extra_reset=_reset_class_counter,

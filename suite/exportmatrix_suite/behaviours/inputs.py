@@ -12,7 +12,7 @@ def _x() -> tuple:
 @behaviour(
     id="input.add_",
     description="forward adds to its input tensor in place",
-    tags=("input", "in-place"),
+    tags=("state=input", "change=in-place", "reach=direct"),
     inputs=_x,
     mutates=("input 0",),
 )
@@ -25,7 +25,7 @@ class InputAddInPlace(torch.nn.Module):
 @behaviour(
     id="input.view_slice",
     description="forward mutates a slice (a view) of its input: x[:2].mul_(3)",
-    tags=("input", "in-place", "view"),
+    tags=("state=input-view", "change=in-place", "reach=direct"),
     inputs=_x,
     mutates=("input 0",),
 )
@@ -38,7 +38,7 @@ class InputSliceInPlace(torch.nn.Module):
 @behaviour(
     id="input.out_argument",
     description="forward writes its result into an input through out=: torch.add(x, 1, out=y)",
-    tags=("input", "out="),
+    tags=("state=input", "change=out", "reach=direct"),
     inputs=lambda: (torch.randn(4), torch.zeros(4)),
     mutates=("input 1",),
 )
@@ -51,7 +51,7 @@ class InputOutArgument(torch.nn.Module):
 @behaviour(
     id="input.in_list",
     description="forward mutates a tensor inside a list input in place",
-    tags=("input", "in-place", "pytree"),
+    tags=("state=input-nested", "change=in-place", "reach=container-element"),
     inputs=lambda: ([torch.randn(4), torch.randn(4)],),
     mutates=("input 0",),
 )
@@ -64,7 +64,7 @@ class InputInList(torch.nn.Module):
 @behaviour(
     id="input.in_dict",
     description="forward mutates a tensor inside a dict input in place",
-    tags=("input", "in-place", "pytree"),
+    tags=("state=input-nested", "change=in-place", "reach=container-element"),
     inputs=lambda: ({"a": torch.randn(4), "b": torch.randn(4)},),
     mutates=("input 0",),
 )
@@ -77,7 +77,7 @@ class InputInDict(torch.nn.Module):
 @behaviour(
     id="input.mutated_and_returned",
     description="forward mutates its input in place and returns it (the output aliases the input)",
-    tags=("input", "in-place", "aliasing"),
+    tags=("state=input", "change=in-place", "reach=direct", "returned"),
     inputs=_x,
     mutates=("input 0",),
 )

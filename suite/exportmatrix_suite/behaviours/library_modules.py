@@ -9,7 +9,7 @@ from exportmatrix_suite import behaviour
 @behaviour(
     id="batchnorm.train",
     description="BatchNorm1d in train mode updates running_mean, running_var and num_batches_tracked",
-    tags=("library", "buffer", "batchnorm"),
+    tags=("state=buffer", "change=in-place", "reach=submodule", "library", "running-stats"),
     inputs=lambda: (torch.randn(8, 4),),
     mutates=("buffer bn.running_mean", "buffer bn.running_var", "buffer bn.num_batches_tracked"),
 )
@@ -25,7 +25,7 @@ class BatchNormTrain(torch.nn.Module):
 @behaviour(
     id="batchnorm.eval",
     description="BatchNorm1d in eval mode: reads its running statistics, changes nothing",
-    tags=("library", "buffer", "batchnorm", "no-mutation"),
+    tags=("state=buffer", "change=none", "reach=submodule", "library", "running-stats"),
     inputs=lambda: (torch.randn(8, 4),),
 )
 class BatchNormEval(torch.nn.Module):
@@ -42,7 +42,7 @@ class BatchNormEval(torch.nn.Module):
 @behaviour(
     id="kv_cache.index_put",
     description="a KV-cache buffer written at a tensor position: cache[:, pos] = k",
-    tags=("library", "buffer", "in-place", "attention"),
+    tags=("state=buffer", "change=index-assign", "reach=direct", "kv-cache"),
     inputs=lambda: (torch.randn(1, 1, 4), torch.tensor([2])),
     mutates=("buffer cache",),
 )

@@ -12,7 +12,7 @@ def _x() -> tuple:
 @behaviour(
     id="attr.tensor_reassign",
     description="forward reassigns a tensor attribute: self.a = self.a.to(torch.float64)",
-    tags=("attribute", "seed"),
+    tags=("state=tensor-attribute", "change=rebind", "reach=direct", "seed", "dtype"),
     inputs=_x,
     seed_test="test_module_attribute_mutation_violation_positive_1",
     mutates=("attribute a",),
@@ -30,7 +30,7 @@ class TensorAttributeReassigned(torch.nn.Module):
 @behaviour(
     id="attr.tensor_converted_not_stored",
     description="forward converts a tensor attribute without storing it back",
-    tags=("attribute", "seed", "no-mutation"),
+    tags=("state=tensor-attribute", "change=none", "reach=direct", "seed", "dtype"),
     inputs=_x,
     seed_test="test_module_attribute_mutation_violation_negative_1",
 )
@@ -46,7 +46,7 @@ class TensorAttributeConverted(torch.nn.Module):
 @behaviour(
     id="attr.tensor_reassign_in_init",
     description="a tensor attribute is reassigned twice in __init__, only read in forward",
-    tags=("attribute", "seed", "no-mutation"),
+    tags=("state=tensor-attribute", "change=none", "reach=direct", "seed", "init-only"),
     inputs=_x,
     seed_test="test_module_attribute_mutation_violation_negative_2",
 )
@@ -63,7 +63,7 @@ class TensorAttributeReassignedInInit(torch.nn.Module):
 @behaviour(
     id="local.rebind",
     description="forward rebinds a local variable (b = 1; b = b * 5), no attribute changes",
-    tags=("local", "seed", "no-mutation"),
+    tags=("state=local", "change=none", "reach=direct", "seed"),
     inputs=_x,
     seed_test="test_module_attribute_mutation_violation_negative_3",
 )
@@ -81,7 +81,7 @@ class LocalVariableRebound(torch.nn.Module):
 @behaviour(
     id="attr.tensor_reassign_after_eager_call",
     description="forward reassigns a tensor attribute, and the module already ran eagerly once before capture",
-    tags=("attribute", "seed"),
+    tags=("state=tensor-attribute", "change=rebind", "reach=direct", "seed", "warm-up"),
     inputs=_x,
     seed_test="test_module_attribute_mutation_violation_negative_4",
     warmup_calls=1,

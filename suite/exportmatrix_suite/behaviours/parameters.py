@@ -12,7 +12,7 @@ def _x() -> tuple:
 @behaviour(
     id="param.no_grad_update",
     description="forward updates a parameter in place under torch.no_grad()",
-    tags=("parameter", "in-place"),
+    tags=("state=parameter", "change=no-grad", "reach=direct"),
     inputs=_x,
     mutates=("parameter weight",),
 )
@@ -30,7 +30,7 @@ class ParameterUpdatedUnderNoGrad(torch.nn.Module):
 @behaviour(
     id="param.reassign",
     description="forward replaces a parameter with a new Parameter",
-    tags=("parameter", "reassign"),
+    tags=("state=parameter", "change=rebind", "reach=direct"),
     inputs=_x,
     mutates=("parameter weight",),
 )
@@ -47,7 +47,7 @@ class ParameterReassigned(torch.nn.Module):
 @behaviour(
     id="param.requires_grad_toggle",
     description="forward switches a parameter's requires_grad off",
-    tags=("parameter", "autograd"),
+    tags=("state=parameter", "change=requires-grad", "reach=direct"),
     inputs=_x,
     mutates=("parameter weight",),
 )

@@ -13,7 +13,7 @@ def _x() -> tuple:
 @behaviour(
     id="attr.int_counter",
     description="forward increments an int attribute: self.calls += 1, and uses it",
-    tags=("attribute", "python-scalar"),
+    tags=("state=scalar-attribute", "change=rebind", "reach=direct", "step-counter"),
     inputs=_x,
     mutates=("attribute calls",),
 )
@@ -30,7 +30,7 @@ class IntCounter(torch.nn.Module):
 @behaviour(
     id="attr.float_counter",
     description="forward accumulates a float attribute: self.total += 0.5",
-    tags=("attribute", "python-scalar"),
+    tags=("state=scalar-attribute", "change=rebind", "reach=direct"),
     inputs=_x,
     mutates=("attribute total",),
 )
@@ -47,7 +47,7 @@ class FloatCounter(torch.nn.Module):
 @behaviour(
     id="attr.list_append",
     description="forward appends to a list attribute (a log of calls)",
-    tags=("attribute", "container"),
+    tags=("state=container-attribute", "change=container-update", "reach=direct"),
     inputs=_x,
     mutates=("attribute history",),
 )
@@ -64,7 +64,7 @@ class ListAppend(torch.nn.Module):
 @behaviour(
     id="attr.dict_update",
     description="forward updates a dict attribute: self.stats['calls'] += 1",
-    tags=("attribute", "container"),
+    tags=("state=container-attribute", "change=container-update", "reach=direct", "step-counter"),
     inputs=_x,
     mutates=("attribute stats",),
 )
@@ -81,7 +81,7 @@ class DictUpdate(torch.nn.Module):
 @behaviour(
     id="attr.created_in_forward",
     description="forward creates a tensor attribute that __init__ never set",
-    tags=("attribute", "new-state"),
+    tags=("state=tensor-attribute", "change=create", "reach=direct"),
     inputs=_x,
     mutates=("attribute last",),
 )
@@ -94,7 +94,7 @@ class AttributeCreatedInForward(torch.nn.Module):
 @behaviour(
     id="attr.deleted_in_forward",
     description="forward deletes an attribute the first time it runs",
-    tags=("attribute", "new-state"),
+    tags=("state=scalar-attribute", "change=delete", "reach=direct"),
     inputs=_x,
     mutates=("attribute pending",),
 )
@@ -123,7 +123,7 @@ class _Leaf(torch.nn.Module):
 @behaviour(
     id="attr.nested_submodule",
     description="a nested submodule reassigns its own tensor attribute in forward",
-    tags=("attribute", "submodule"),
+    tags=("state=tensor-attribute", "change=rebind", "reach=submodule"),
     inputs=_x,
     mutates=("attribute block.leaf.scale",),
 )
@@ -140,7 +140,7 @@ class NestedSubmoduleAttribute(torch.nn.Module):
 @behaviour(
     id="attr.mutate_then_read",
     description="forward reassigns a tensor attribute, then reads it back in the same call",
-    tags=("attribute", "read-after-write"),
+    tags=("state=tensor-attribute", "change=rebind", "reach=direct", "read-after-write"),
     inputs=_x,
     mutates=("attribute state",),
 )
