@@ -39,7 +39,7 @@ def observation(behaviour, exporter, outcome, evidence=None, device="cpu"):
 BEHAVIOUR = {
     "id": "attr.tensor_reassign",
     "description": "forward reassigns a tensor attribute",
-    "tags": ["attribute", "seed"],
+    "tags": ["state=tensor-attribute", "change=rebind", "reach=direct", "seed"],
     "seed_test": "test_module_attribute_mutation_violation_positive_1",
 }
 

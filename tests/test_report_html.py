@@ -93,6 +93,11 @@ def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
     assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
     Select(browser.find_element(By.ID, "filter-tag")).select_by_value("seed")
     assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
+    # the tags are grouped by the catalogue's axes, the axes first
+    groups = browser.find_elements(By.CSS_SELECTOR, "#filter-tag optgroup")
+    assert [g.get_attribute("label") for g in groups] == ["state", "change", "reach", "tag"]
+    Select(browser.find_element(By.ID, "filter-tag")).select_by_value("state=tensor-attribute")
+    assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
 

@@ -1,6 +1,7 @@
 """Markdown report, diff and the baseline drift gate."""
 
 import json
+import re
 
 from streams_factory import environment, observation, write_stream
 from test_aggregate import ERROR, two_releases
@@ -37,8 +38,10 @@ def test_a_hostile_message_cannot_break_a_markdown_table(tmp_path):
     text = render(aggregate(tmp_path).matrix)
     (line,) = [line for line in text.splitlines() if line.startswith("- attr.tensor_reassign")]
     assert "a \\| b \\| c &lt;script&gt;x&lt;/script&gt; 'd'" in line
-    table_lines = [line for line in text.splitlines() if line.startswith("|")]
-    assert table_lines and {line.count("|") - line.count("\\|") for line in table_lines} == {4}
+    tables = re.findall(r"(?m)(?:^\|.*\n?)+", text)  # each table's lines
+    assert len(tables) == 2  # the grid, and the behaviours by where their state lives
+    for table in tables:
+        assert len({line.count("|") - line.count("\\|") for line in table.splitlines()}) == 1, table
 
 
 def write_matrix(folder, name):
@@ -108,3 +111,17 @@ def test_report_renders_both_files_from_an_existing_matrix(tmp_path):
     assert main(["report", "--results", str(tmp_path / "results")]) == 0
     assert (tmp_path / "results" / "matrix.md").read_text().startswith("# exportmatrix")
     assert "<!DOCTYPE html>" in (tmp_path / "results" / "matrix.html").read_text()
+
+
+def test_the_report_groups_behaviours_by_where_their_state_lives(tmp_path):
+    write_stream(
+        tmp_path,
+        environment("torch-2.4.1-py3.11", "2.4", "2.4.1"),
+        [observation("attr.tensor_reassign", "dynamo_export", "holds")],
+    )
+    text = render(aggregate(tmp_path).matrix)
+    section = text.split("## Behaviours by where the state lives\n", 1)[1]
+    assert section.startswith(
+        "\n### tensor-attribute\n\n| behaviour | change | reach | description |\n|---|---|---|---|\n"
+        "| `attr.tensor_reassign` | rebind | direct | forward reassigns a tensor attribute |\n"
+    )

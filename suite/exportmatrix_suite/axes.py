@@ -144,27 +144,79 @@ OUTSIDE = ("class-attribute", "global", "closure")
 
 # first match wins
 EMPTY: Tuple[Empty, ...] = (
-    Empty(SC, ("local",), tuple(c for c in AXES["change"] if c != "none"), "impossible",
-          "a change to a local is invisible outside forward (local.rebind is the control)"),
-    Empty(SC, (), ("none",), "not yet", "a no-mutation control exists for the states that matter (buffers read in eval, locals)"),
+    Empty(
+        SC,
+        ("local",),
+        tuple(c for c in AXES["change"] if c != "none"),
+        "impossible",
+        "a change to a local is invisible outside forward (local.rebind is the control)",
+    ),
+    Empty(
+        SC,
+        (),
+        ("none",),
+        "not yet",
+        "a no-mutation control exists for the states that matter (buffers read in eval, locals)",
+    ),
     Empty(SC, ("scalar-attribute",), TENSOR_ONLY, "impossible", "a Python scalar has no tensor ops"),
-    Empty(SC, ("scalar-attribute", "container-attribute", "class-attribute", "global", "closure"),
-          ("register",), "impossible", "register_* makes a buffer or parameter"),
-    Empty(SC, ("buffer", "parameter", "tensor-attribute", "scalar-attribute") + INPUTS,
-          ("container-update",), "impossible", "not a Python container"),
-    Empty(SC, INPUTS, ("rebind", "register", "create", "delete"), "impossible",
-          "rebinding or deleting a parameter name inside forward changes nothing the caller holds"),
+    Empty(
+        SC,
+        ("scalar-attribute", "container-attribute", "class-attribute", "global", "closure"),
+        ("register",),
+        "impossible",
+        "register_* makes a buffer or parameter",
+    ),
+    Empty(
+        SC,
+        ("buffer", "parameter", "tensor-attribute", "scalar-attribute") + INPUTS,
+        ("container-update",),
+        "impossible",
+        "not a Python container",
+    ),
+    Empty(
+        SC,
+        INPUTS,
+        ("rebind", "register", "create", "delete"),
+        "impossible",
+        "rebinding or deleting a parameter name inside forward changes nothing the caller holds",
+    ),
     Empty(SC, ("buffer",), ("create",), "impossible", "a buffer is made by register_buffer (change=register)"),
-    Empty(SC, ("parameter",), ("create",), "impossible", "a parameter is made by register_parameter or by setting an nn.Parameter (change=register, rebind)"),
-    Empty(SC, ("buffer", "tensor-attribute", "input", "input-view", "input-nested") + OUTSIDE + ("container-attribute",),
-          ("requires-grad",), "not yet", "requires_grad is switched on parameters in real models (param.requires_grad_toggle)"),
-    Empty(SC, ("closure", "class-attribute", "global"), ("create", "delete"), "not yet",
-          "creating or deleting globals, class attributes or closure cells in forward is rare in models"),
+    Empty(
+        SC,
+        ("parameter",),
+        ("create",),
+        "impossible",
+        "a parameter is made by register_parameter or by setting an nn.Parameter (change=register, rebind)",
+    ),
+    Empty(
+        SC,
+        ("buffer", "tensor-attribute", "input", "input-view", "input-nested") + OUTSIDE + ("container-attribute",),
+        ("requires-grad",),
+        "not yet",
+        "requires_grad is switched on parameters in real models (param.requires_grad_toggle)",
+    ),
+    Empty(
+        SC,
+        ("closure", "class-attribute", "global"),
+        ("create", "delete"),
+        "not yet",
+        "creating or deleting globals, class attributes or closure cells in forward is rare in models",
+    ),
     Empty(SC, (), (), "not yet", "no model pattern we know of needs it yet"),
-    Empty(RS, ("pre-hook", "forward-hook"), INPUTS + OUTSIDE + ("local",), "not yet",
-          "hooks in real models record into module state"),
-    Empty(RS, tuple(r for r in AXES["reach"] if r != "direct"), ("local",), "impossible",
-          "a local is reached directly or not at all"),
+    Empty(
+        RS,
+        ("pre-hook", "forward-hook"),
+        INPUTS + OUTSIDE + ("local",),
+        "not yet",
+        "hooks in real models record into module state",
+    ),
+    Empty(
+        RS,
+        tuple(r for r in AXES["reach"] if r != "direct"),
+        ("local",),
+        "impossible",
+        "a local is reached directly or not at all",
+    ),
     Empty(RS, (), (), "not yet", "no model pattern we know of needs it yet"),
 )
 
@@ -190,7 +242,10 @@ def coverage(declarations: Sequence[Mapping[str, object]]) -> Dict[str, Dict[Tup
                 rule = _rule(grid, row, column)
                 if ids:
                     if rule is not None and rule.kind == "impossible":
-                        problems.append("%s %s/%s is declared impossible (%s) but has %s" % (grid, row, column, rule.why, ", ".join(ids)))
+                        problems.append(
+                            "%s %s/%s is declared impossible (%s) but has %s"
+                            % (grid, row, column, rule.why, ", ".join(ids))
+                        )
                     cells[(row, column)] = ids
                 elif rule is None:
                     problems.append("%s %s/%s has no behaviour and no rule saying why" % (grid, row, column))
@@ -215,14 +270,21 @@ def markdown(declarations: Sequence[Mapping[str, object]]) -> str:
     non-empty cell's behaviours, then the empty cells grouped by their reason."""
     grids = coverage(declarations)
     lines = [
-        "%d behaviours. Axes: %s." % (len(declarations), "; ".join(
-            "**%s** (%s)" % (axis, ", ".join("`%s`" % value for value in AXES[axis])) for axis in AXIS_ORDER
-        )),
+        "%d behaviours. Axes: %s."
+        % (
+            len(declarations),
+            "; ".join("**%s** (%s)" % (axis, ", ".join("`%s`" % value for value in AXES[axis])) for axis in AXIS_ORDER),
+        ),
         "",
     ]
     for grid, (row_axis, column_axis) in GRIDS.items():
         cells = grids[grid]
-        lines += ["#### %s × %s" % (row_axis, column_axis), "", "| %s | %s: behaviours |" % (row_axis, column_axis), "| --- | --- |"]
+        lines += [
+            "#### %s × %s" % (row_axis, column_axis),
+            "",
+            "| %s | %s: behaviours |" % (row_axis, column_axis),
+            "| --- | --- |",
+        ]
         for row in AXES[row_axis]:
             filled = [
                 "`%s`: %s" % (column, ", ".join("`%s`" % i for i in cells[(row, column)]))  # type: ignore[union-attr]

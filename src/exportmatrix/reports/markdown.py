@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix
-from exportmatrix.reports.view import BuildSection, View, view
+from exportmatrix.reports.view import BuildSection, View, axis_of, view
 
 SEED_FILE = "test/dynamo/test_export_mutations.py"
 
@@ -48,6 +48,31 @@ def _section(shown: View, section: BuildSection) -> list[str]:
     return out
 
 
+def _by_state(shown: View) -> list[str]:
+    """The behaviours grouped by where their state lives (their state= tag), with how it changes and is reached."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for behaviour in shown.behaviours:
+        for state in _values(behaviour, "state") or ["(no state= tag)"]:
+            groups.setdefault(state, []).append(behaviour)
+    out = ["", "## Behaviours by where the state lives", ""]
+    for state, members in groups.items():
+        rows = [
+            [
+                "`%s`" % escape(b["id"]),
+                escape(", ".join(_values(b, "change"))),
+                escape(", ".join(_values(b, "reach"))),
+                escape(b["description"]),
+            ]
+            for b in members
+        ]
+        out += ["### %s" % escape(state), ""] + _table(["behaviour", "change", "reach", "description"], rows) + [""]
+    return out[:-1]
+
+
+def _values(behaviour: dict[str, Any], axis: str) -> list[str]:
+    return [tag.partition("=")[2] for tag in behaviour["tags"] if axis_of(tag) == axis]
+
+
 def _tail(shown: View) -> list[str]:
     out = ["", "## What changed", ""]
     out += ["- " + escape(change) for change in shown.changes] or ["No outcome changes between consecutive releases."]
@@ -68,4 +93,4 @@ def render(matrix: Matrix) -> str:
     out = _heading(shown)
     for section in shown.sections:
         out += _section(shown, section)
-    return "\n".join(out + _tail(shown)) + "\n"
+    return "\n".join(out + _by_state(shown) + _tail(shown)) + "\n"

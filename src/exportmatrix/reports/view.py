@@ -62,6 +62,9 @@ class BuildSection:
     upstream: list[UpstreamRow]
 
 
+AXES = ("state", "change", "reach")  # the suite catalogue's axes (suite/exportmatrix_suite/axes.py), in its order
+
+
 @dataclass(frozen=True)
 class View:
     matrix: Matrix
@@ -69,7 +72,7 @@ class View:
     behaviours: list[dict[str, Any]]
     exporters: list[str]
     shapes: list[str]  # the shapes the cells were observed with: static first
-    tags: list[str]
+    tags: list[tuple[str, list[str]]]  # (axis, its tags): "state=buffer" under "state", plain tags under "tag"
     changes: list[Change]
     incomplete: list[dict[str, Any]]  # environments whose status is not ok
     mismatched: list[dict[str, Any]]  # environments whose torch is not the build asked for
@@ -87,6 +90,21 @@ def _upstream(matrix: Matrix, environments: list[dict[str, Any]]) -> list[Upstre
     verdicts = {(u["environment"], u["test"]): "pass" if u["passes"] else "FAIL" for u in matrix["upstream"]}
     tests = list(dict.fromkeys(u["test"] for u in matrix["upstream"]))
     return [UpstreamRow(test, [verdicts.get((e["id"], test), NOT_OBSERVED) for e in environments]) for test in tests]
+
+
+def axis_of(tag: str) -> str:
+    """The axis a tag names ("state=buffer" -> "state"); a plain tag's is "tag"."""
+    return tag.partition("=")[0] if "=" in tag else "tag"
+
+
+def tag_groups(declared: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """The behaviours' tags by axis, the catalogue's axes (state, change, reach) first."""
+    groups: dict[str, set[str]] = {}
+    for behaviour in declared:
+        for tag in behaviour["tags"]:
+            groups.setdefault(axis_of(tag), set()).add(tag)
+    order = {axis: n for n, axis in enumerate(AXES)}
+    return [(axis, sorted(groups[axis])) for axis in sorted(groups, key=lambda a: (order.get(a, len(order)), a))]
 
 
 def view(matrix: Matrix) -> View:
@@ -123,7 +141,7 @@ def view(matrix: Matrix) -> View:
         behaviours=rows_of,
         exporters=exporters,
         shapes=shapes,
-        tags=sorted({tag for b in matrix["behaviours"] for tag in b["tags"]}),
+        tags=tag_groups(matrix["behaviours"]),
         changes=outcome_changes(matrix),
         incomplete=incomplete(matrix),
         mismatched=[e for e in matrix["environments"] if e.get("build_mismatch")],
