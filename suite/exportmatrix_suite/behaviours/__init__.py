@@ -6,6 +6,7 @@ from exportmatrix_suite.behaviours import (  # noqa: F401  (importing a module r
     globals_and_closures,
     inputs,
     library_modules,
+    model_patterns,
     module_attributes,
     parameters,
     plain_attributes,
