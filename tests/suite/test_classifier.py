@@ -1,7 +1,7 @@
 """The classifier's rules, proven with stand-ins (no torch needed)."""
 
 import pytest
-from exportmatrix_suite.classify import BehaviourBroken, observe
+from exportmatrix_suite.classify import BehaviourBroken, observe, shared_eager_trace
 from standins import (
     AppendsToInput,
     Artifact,
@@ -204,3 +204,21 @@ def test_evidence_says_when_a_difference_arose_during_capture_or_at_a_call():
     assert [d["arose"] for d in lossy["evidence"]["differences"] if d["what"] == "attribute n"] == ["call 1", "call 1"]
     # capture that changes the caller's state but leaves the calls right still says so, and holds
     assert observe(PURE, StandInExporter("runs forward", runs_forward_at_capture), "cpu")["outcome"] == "holds"
+
+
+def test_a_shared_eager_reference_runs_eager_once_per_behaviour_and_changes_no_outcome():
+    made = []
+
+    def counted(device):
+        made.append(device)
+        return StandInBehaviour.instantiate(behaviour, device)
+
+    behaviour = StandInBehaviour("attr.counter.shared", Counter, lambda: (1.0,))
+    exporters = [StandInExporter("faithful", faithful), StandInExporter("lossy", loses_side_effect)]
+    alone = [observe(behaviour, e, "cpu")["outcome"] for e in exporters]
+    behaviour.instantiate = counted  # count the instances from here on
+    shared = [observe(behaviour, e, "cpu", eager=shared_eager_trace)["outcome"] for e in exporters]
+    assert shared == alone == ["holds", "diverges"]
+    assert len(made) == 1 + len(exporters)  # one eager instance, then one per capture
+    observe(behaviour, exporters[0], "cpu", eager=shared_eager_trace)
+    assert len(made) == 2 + len(exporters)  # the eager run is not made again
