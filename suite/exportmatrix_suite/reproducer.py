@@ -255,10 +255,15 @@ def behaviour_source(behaviour: Any) -> Dict[str, str]:
     need (transitively: the module-level functions, classes and constants
     they name), @behaviour removed; its option expressions; and the file's
     own imports."""
-    tree = _file_tree(inspect.getsourcefile(behaviour.module_class) or "")
+    return dict(_class_source(behaviour.module_class))
+
+
+@lru_cache(maxsize=None)  # every cell of a behaviour renders the same source: made once per class
+def _class_source(module_class: type) -> Dict[str, str]:
+    tree = _file_tree(inspect.getsourcefile(module_class) or "")
     statements = [node for node in tree.body if _defined_names(node)]
     by_name = {name: node for node in statements for name in _defined_names(node)}
-    (target,) = [n for n in statements if isinstance(n, ast.ClassDef) and n.name == behaviour.module_class.__name__]
+    (target,) = [n for n in statements if isinstance(n, ast.ClassDef) and n.name == module_class.__name__]
     options = _decorator_options(target)
     wanted: Set[str] = set()
     pending = [target.name] + [
