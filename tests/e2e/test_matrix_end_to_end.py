@@ -135,6 +135,37 @@ def test_the_seed_behaviours_are_what_the_releases_do(run):
         assert cell(matrix, release, "attr.tensor_reassign", "compile_fullgraph")["outcome"] == "holds"
 
 
+def test_every_behaviour_really_changes_what_it_names_on_every_release(run):
+    _, matrix, results = run
+    ids = {b["id"] for b in matrix["behaviours"]}
+    assert len(ids) >= 80
+    for entry in matrix["environments"]:
+        if entry["status"] != "ok":
+            continue
+        passed = {}
+        for text in (results / "envs" / (entry["id"] + ".jsonl")).read_text().splitlines():
+            line = json.loads(text)
+            test = line.get("finished", {}).get("test", "") if line["kind"] == "finished" else ""
+            if "test_the_eager_run_performs_the_mutation_it_names[" in test:
+                passed[test.split("[", 1)[1].rstrip("]")] = line["finished"]["passed"]
+        assert passed == dict.fromkeys(ids, True), entry["id"]
+
+
+def test_the_readme_coverage_table_is_generated_from_the_declarations(run, root):
+    # the table needs the declarations, so torch: any environment of the run generates it
+    done = subprocess.run(
+        [str(venv_python(root, "2.10")), "-m", "exportmatrix_suite.coverage"],
+        cwd=root / "suite",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    readme = (root / "README.md").read_text()
+    table = readme.split("<!-- coverage: start -->\n", 1)[1].split("<!-- coverage: end -->", 1)[0]
+    assert table == done.stdout, "README's coverage table is stale: regenerate it with scripts/coverage-table"
+
+
 def test_the_summary_names_where_the_outcome_changes(run):
     done, _, results = run
     # the short summary: the seed behaviour now diverges silently, among the worst changes first
