@@ -183,12 +183,14 @@ def test_the_changes_that_matter_most_come_first(tmp_path):
     release(tmp_path, 4, before)
     release(tmp_path, 5, after)
     text = render(aggregate(tmp_path).matrix)
-    assert section(text, "7 outcome changes") == [
-        "7 outcome changes between consecutive releases (5 now diverge, 1 stopped holding, 1 other); the worst:",
-        "  z.silent [static and dynamic shapes]: export-error up to 2.4 → diverges from 2.5 on p1, p2",
-        "  z.silent2: holds up to 2.4 → diverges from 2.5 on p1",
-        "  m.broke: holds up to 2.4 → export-error from 2.5 on export_strict",
-        "  a.fixed: export-error up to 2.4 → holds from 2.5 on export_strict",
+    assert section(text, "release notes") == [
+        "release notes: 7 outcome changes between consecutive releases",
+        "  2.4 → 2.5: 4 became silent, 2 broke, 1 fixed",
+        "the worst first:",
+        "  became silent: z.silent [static and dynamic shapes]: export-error up to 2.4 → diverges from 2.5 on p1, p2",
+        "  broke: z.silent2: holds up to 2.4 → diverges from 2.5 on p1",
+        "  broke: m.broke: holds up to 2.4 → export-error from 2.5 on export_strict",
+        "  fixed: a.fixed: export-error up to 2.4 → holds from 2.5 on export_strict",
     ]
 
 
@@ -197,11 +199,15 @@ def test_a_change_of_the_error_alone_and_a_change_on_every_path_say_so(tmp_path)
     release(tmp_path, 4, [cell("b", "p1", "export-error"), cell("b", "p2", "export-error"), cell("c", "p1", "holds")])
     changed = [observation("b", "p1", "export-error", other), observation("b", "p2", "export-error", other)]
     release(tmp_path, 5, changed + [cell("c", "p1", "holds")])
-    (line_,) = section(render(aggregate(tmp_path).matrix), "2 outcome changes")[1:]
-    assert line_ == "  b: export-error up to 2.4 → another export-error from 2.5 on every capture path"
+    notes = section(render(aggregate(tmp_path).matrix), "release notes")
+    assert notes[1:] == [
+        "  2.4 → 2.5: 2 error changed",
+        "the worst first:",
+        "  error changed: b: export-error up to 2.4 → another export-error from 2.5 on every capture path",
+    ]
 
 
-def test_beyond_twelve_lines_of_changes_the_rest_are_counted_and_pointed_to(tmp_path):
+def test_beyond_eight_lines_of_changes_the_rest_are_counted_and_pointed_to(tmp_path):
     behaviours = ["b%02d" % i for i in range(15)]
     release(tmp_path, 4, [cell(b, "p%d" % p, "holds") for b in behaviours for p in range(3)])
     # b00..b14 stop holding on 3, 2 or 1 paths (b00 on the most)
@@ -215,10 +221,10 @@ def test_beyond_twelve_lines_of_changes_the_rest_are_counted_and_pointed_to(tmp_
         ],
     )
     text = render(aggregate(tmp_path).matrix, written=WRITTEN)
-    shown = section(text, "30 outcome changes")[1:]
-    assert len(shown) == 13
-    assert [line.split(":")[0].strip() for line in shown[:5]] == ["b00", "b03", "b06", "b09", "b12"]  # on 3 paths
-    left = 30 - (5 * 3 + 5 * 2 + 2 * 1)
+    shown = section(text, "release notes")[3:]
+    assert len(shown) == 9
+    assert [line.split(":")[1].strip() for line in shown[:5]] == ["b00", "b03", "b06", "b09", "b12"]  # on 3 paths
+    left = 30 - (5 * 3 + 3 * 2)
     assert (
         shown[-1] == "  ... and %d more changes (all of them: exportmatrix summary --full results/matrix.json)" % left
     )
@@ -310,7 +316,7 @@ def test_the_session_prints_at_most_sixty_lines_for_a_large_matrix(tmp_path, cap
     merge_and_report(tmp_path)
     printed = capsys.readouterr().out.splitlines()
     assert len(printed) <= MAX_LINES
-    assert sum(line.startswith("  ... and ") for line in printed) == 4  # not ok, build, case files, changes
+    assert sum(line.startswith("  ... and ") for line in printed) == 5  # not ok, build, case files, pairs, changes
     assert printed[-4] == "every grid, upstream verdict and change: exportmatrix summary --full %s" % (
         tmp_path / "matrix.json"
     )

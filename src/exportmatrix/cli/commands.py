@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.base import cell_index, find_environment, reproducer, upgrade
+from exportmatrix.base import cell_index, evidence, find_environment, reproducer, upgrade
 from exportmatrix.cli.matrix import merge_and_report
 from exportmatrix.config import load, plan
 from exportmatrix.merge import (
@@ -27,6 +27,7 @@ from exportmatrix.merge import (
     write_baseline,
 )
 from exportmatrix.reports import terminal, write_reports
+from exportmatrix.reports.changes import CHANGE_CLASSES, Change, outcome_changes, release_pairs, select
 from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_problems, run_installed
 
 
@@ -170,3 +171,76 @@ def repro(arguments: argparse.Namespace) -> int:
         )
     print(text, end="" if text.endswith("\n") else "\n")
     return 0
+
+
+def changes(arguments: argparse.Namespace) -> int:
+    """The classified outcome changes (release notes), as text or JSON."""
+    matrix = load_matrix(arguments.matrix)
+    releases = list(dict.fromkeys(e["release"] for e in matrix["environments"]))
+    for option, value in (("--from", arguments.since), ("--to", arguments.until)):
+        if value is not None and value not in releases:
+            raise ValueError(
+                "%s %s: no such release in %s (it has %s)" % (option, value, arguments.matrix, ", ".join(releases))
+            )
+    classes = [name.replace("-", " ") for name in arguments.classes or []]
+    for name in classes:
+        if name not in CHANGE_CLASSES:
+            choices = ", ".join(c.replace(" ", "-") for c in CHANGE_CLASSES)
+            raise ValueError("--class %s: no such class (the classes: %s)" % (name.replace(" ", "-"), choices))
+    chosen = select(outcome_changes(matrix), arguments.since, arguments.until, classes)
+    if arguments.json:
+        print(json.dumps([_change_record(matrix, arguments.matrix, change) for change in chosen], indent=1))
+        return 0
+    if not chosen:
+        print("no outcome changes between consecutive releases match")
+        return 0
+    for (build, before, after), found in release_pairs(chosen).items():
+        counted = Counter(change.kind for change in found)
+        print(
+            "%s → %s (build %s): %s"
+            % (
+                before,
+                after,
+                build,
+                ", ".join("%d %s" % (counted[kind], kind) for kind in CHANGE_CLASSES if counted[kind]),
+            )
+        )
+        for change in found:
+            print("  %s: %s" % (change.kind, change))
+            print("    reproducer: %s" % _repro_command(arguments.matrix, change))
+    return 0
+
+
+def _repro_command(matrix_path: str | Path, change: Change) -> str:
+    command = "exportmatrix repro %s %s %s %s" % (
+        matrix_path,
+        change.environments[1],
+        change.behaviour,
+        change.exporter,
+    )
+    command += "" if change.device == "cpu" else " --device " + change.device
+    return command + ("" if change.shapes == "static" else " --shapes " + change.shapes)
+
+
+def _change_record(matrix: dict[str, Any], matrix_path: str | Path, change: Change) -> dict[str, Any]:
+    """One change for scripts: its class, where, and each side's outcome, label and evidence in full."""
+    cells = cell_index(matrix)
+    sides = {}
+    for side, environment in zip(("before", "after"), change.environments):
+        observation = cells[(environment, change.behaviour, change.exporter, change.device, change.shapes)]
+        found = evidence(matrix, observation)
+        found.pop("reproducer", None)  # `repro` prints it
+        sides[side] = {"environment": environment, "outcome": observation["outcome"], "evidence": found}
+    return {
+        "class": change.kind,
+        "build": change.build,
+        "from": change.last_before,
+        "to": change.first_after,
+        "behaviour": change.behaviour,
+        "exporter": change.exporter,
+        "device": change.device,
+        "shapes": change.shapes,
+        "before": dict(sides["before"], label=change.before),
+        "after": dict(sides["after"], label=change.after),
+        "reproducer": _repro_command(matrix_path, change),
+    }

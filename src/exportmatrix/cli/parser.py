@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Callable
 
 from exportmatrix import __version__
 from exportmatrix.cli import commands, replay
+from exportmatrix.reports.changes import CHANGE_CLASSES
 from exportmatrix.run import add_case_options, add_selection_options
 
 AddParser = Callable[..., argparse.ArgumentParser]  # a subcommand's add_parser
@@ -163,6 +165,28 @@ def _summary(add: AddParser) -> None:
     sub.set_defaults(run=commands.summary)
 
 
+def _changes(add: AddParser) -> None:
+    sub = add(
+        "changes",
+        help="the outcome changes between consecutive releases, classified (release notes)",
+        description="Every cell whose outcome changes between consecutive releases of one build, with its class: "
+        + ", ".join(CHANGE_CLASSES)
+        + ". Worst class first, each with the evidence on both sides.",
+    )
+    sub.add_argument("matrix", nargs="?", type=Path, default=Path("results/matrix.json"), help="a matrix.json")
+    sub.add_argument("--from", dest="since", metavar="RELEASE", help="only changes from this release (e.g. 2.9)")
+    sub.add_argument("--to", dest="until", metavar="RELEASE", help="only changes to this release (e.g. 2.10)")
+    sub.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        metavar="CLASS",
+        help="only this class (repeatable): " + ", ".join(c.replace(" ", "-") for c in CHANGE_CLASSES),
+    )
+    sub.add_argument("--json", action="store_true", help="one JSON list, for scripts")
+    sub.set_defaults(run=commands.changes)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="exportmatrix",
@@ -172,6 +196,6 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version="exportmatrix " + __version__)
     commands_ = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (_environments, _aggregate, _run, _report, _diff, _check, _replay, _repro, _summary):
+    for command in (_environments, _aggregate, _run, _report, _diff, _check, _replay, _repro, _summary, _changes):
         command(commands_.add_parser)
     return top

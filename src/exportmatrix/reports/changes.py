@@ -1,5 +1,6 @@
 """Where an outcome changes between consecutive releases of one build, and
-how much each change matters (the short summary lists the worst first)."""
+the class of each change (DESIGN.md, "Changes between releases"): the one
+rule that says what a change means to a reader, worst first."""
 
 from __future__ import annotations
 
@@ -8,10 +9,38 @@ from typing import Any
 
 from exportmatrix.base import STATIC, Outcome, cell_index, label, release_key, shapes_of
 
-# how much a change matters, worst first (severity): a cell that now diverges
-# (silently wrong results where it raised or held), one that stopped holding,
-# then the rest (fixed, or another error)
-NOW_DIVERGES, STOPPED_HOLDING, OTHER = 0, 1, 2
+BECAME_SILENT = "became silent"  # an error turned into wrong results: the worst kind
+BROKE = "broke"  # it held, now it does not
+CRASH = "crash"  # a crash or timeout on either side
+BECAME_LOUD = "became loud"  # wrong results turned into an error
+ERROR_CHANGED = "error changed"  # an error before and after, of another kind or message
+DIVERGES_DIFFERENTLY = "diverges differently"  # wrong results before and after, in other names
+SUPPORT_CHANGED = "support changed"  # the capture path appeared or went away (unsupported on one side)
+FIXED = "fixed"  # it holds now
+# worst first: the order reports list them in
+CHANGE_CLASSES = (BECAME_SILENT, BROKE, CRASH, BECAME_LOUD, ERROR_CHANGED, DIVERGES_DIFFERENTLY, SUPPORT_CHANGED, FIXED)
+WORST = (BECAME_SILENT, BROKE)  # release notes list these cells with their evidence
+ERRORS = (Outcome.EXPORT_ERROR, Outcome.RUN_ERROR)
+
+
+def change_class(before: str, after: str) -> str:
+    """The class of a change from outcome `before` to outcome `after` (names);
+    the first rule that applies wins."""
+    if {before, after} & {Outcome.CRASH, Outcome.TIMEOUT}:
+        return CRASH
+    if Outcome.UNSUPPORTED in (before, after):
+        return SUPPORT_CHANGED
+    if after == Outcome.HOLDS:
+        return FIXED
+    if before == Outcome.HOLDS:
+        return BROKE
+    if before in ERRORS and after == Outcome.DIVERGES:
+        return BECAME_SILENT
+    if before == Outcome.DIVERGES and after in ERRORS:
+        return BECAME_LOUD
+    if before in ERRORS and after in ERRORS:
+        return ERROR_CHANGED
+    return DIVERGES_DIFFERENTLY
 
 
 @dataclass(frozen=True)
@@ -25,6 +54,7 @@ class Change:
     after: str
     first_after: str
     shapes: str = STATIC
+    environments: tuple[str, str] = ("", "")  # the ids of the environments before and after
 
     def __str__(self) -> str:
         tags = [] if self.device == "cpu" else [self.device]
@@ -46,14 +76,19 @@ class Change:
         return self.before.split(" ", 1)[0], self.after.split(" ", 1)[0]
 
     @property
+    def kind(self) -> str:
+        """Its class (CHANGE_CLASSES)."""
+        return change_class(*self.outcomes)
+
+    @property
     def severity(self) -> int:
-        """NOW_DIVERGES, STOPPED_HOLDING or OTHER: the lower, the more it matters."""
-        before, after = self.outcomes
-        if after == Outcome.DIVERGES and before != Outcome.DIVERGES:
-            return NOW_DIVERGES
-        if before == Outcome.HOLDS:
-            return STOPPED_HOLDING
-        return OTHER
+        """Its class's place in CHANGE_CLASSES: the lower, the more it matters."""
+        return CHANGE_CLASSES.index(self.kind)
+
+    @property
+    def pair(self) -> tuple[str, str, str]:
+        """(build, release before, release after): the release pair it belongs to."""
+        return (self.build, self.last_before, self.first_after)
 
 
 def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -74,7 +109,7 @@ def outcome_changes(matrix: dict[str, Any]) -> list[Change]:
     found = []
     for build, environments in series(matrix).items():
         for behaviour, exporter, device, shapes in keys:
-            previous = None  # (label, release)
+            previous = None  # (label, release, environment id)
             for environment in environments:
                 observation = cells.get((environment["id"], behaviour, exporter, device, shapes))
                 if observation is None:
@@ -92,7 +127,29 @@ def outcome_changes(matrix: dict[str, Any]) -> list[Change]:
                             current,
                             environment["release"],
                             shapes,
+                            (previous[2], environment["id"]),
                         )
                     )
-                previous = (current, environment["release"])
-    return found
+                previous = (current, environment["release"], environment["id"])
+    place = {e["id"]: n for n, e in enumerate(sorted(matrix["environments"], key=release_key))}
+    return sorted(found, key=lambda change: (change.build, place[change.environments[1]]))  # release order, stable
+
+
+def release_pairs(changes: list[Change]) -> dict[tuple[str, str, str], list[Change]]:
+    """The changes by release pair (build, before, after), in the order found
+    (releases in order per build), each pair's worst class first."""
+    pairs: dict[tuple[str, str, str], list[Change]] = {}
+    for change in changes:
+        pairs.setdefault(change.pair, []).append(change)
+    return {pair: sorted(found, key=lambda c: c.severity) for pair, found in pairs.items()}
+
+
+def select(changes: list[Change], since: str | None, until: str | None, classes: list[str] | None) -> list[Change]:
+    """The changes from release `since`, to release `until`, of the classes named (None: any)."""
+    return [
+        change
+        for change in changes
+        if (since is None or change.last_before == since)
+        and (until is None or change.first_after == until)
+        and (not classes or change.kind in classes)
+    ]

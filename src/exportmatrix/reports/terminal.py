@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from exportmatrix.base import NOT_OBSERVED, STATIC, SYMBOLS, Matrix, Outcome, distinct, release_key, shapes_of
-from exportmatrix.reports.changes import NOW_DIVERGES, OTHER, STOPPED_HOLDING, Change
+from exportmatrix.reports.changes import CHANGE_CLASSES, Change, release_pairs
 from exportmatrix.reports.view import Grid, View, view
 
 MAX_LINES = 60
@@ -22,9 +22,9 @@ MAX_LINES = 60
 # (the 2 lines `nox -s matrix` prints after it still fit in MAX_LINES)
 OK_LINES, NOT_OK_LINES, MISMATCH_LINES, CASE_ERROR_LINES = 3, 4, 2, 2
 COUNT_ROWS = 20  # rows of the table of outcomes, the "... and N more" among them
-CHANGE_LINES = 12  # changes shown, worst first; then "... and N more"
+CHANGE_LINES = 8  # changes shown, worst first; then "... and N more"
+PAIR_LINES = 4  # release pairs shown in the release notes, those with the worst changes
 WIDTH = 100  # the most characters of a reason, an error or a list of releases on one line
-SEVERITY = {NOW_DIVERGES: "now diverge", STOPPED_HOLDING: "stopped holding", OTHER: "other"}
 
 
 def _table(header: list[str], rows: list[list[str]], right: int = 0) -> list[str]:
@@ -165,7 +165,8 @@ def _change_line(group: list[Change], shown: View, several_builds: bool) -> str:
     if after == before:  # the same outcome, with another error or other differences
         after = "diverges differently" if after == Outcome.DIVERGES else "another " + after
     paths = [exporter for exporter in shown.exporters if exporter in {c.exporter for c in group}]
-    return "  %s%s: %s up to %s → %s from %s on %s" % (
+    return "  %s: %s%s: %s up to %s → %s from %s on %s" % (
+        change.kind,
         change.behaviour,
         where,
         before,
@@ -193,15 +194,37 @@ def _alike(changes: list[Change]) -> list[list[Change]]:
 
 
 def _changes(shown: View, full_form: str) -> list[str]:
-    """The changes that matter most, one line per group of alike changes: the
-    most severe first, then those on the most paths."""
+    """Release notes: per release pair, the changes per class; then the
+    changes that matter most, one line per group of alike changes: the worst
+    class first, then those on the most paths."""
     if not shown.changes:
         return ["no outcome changes between releases"]
-    ranked = sorted(_alike(shown.changes), key=lambda group: (group[0].severity, -len(group)))
-    severities = Counter(change.severity for change in shown.changes)
-    counted = ", ".join("%d %s" % (severities[s], name) for s, name in SEVERITY.items() if severities[s])
     several_builds = len({change.build for change in shown.changes}) > 1
-    lines = ["%d outcome changes between consecutive releases (%s); the worst:" % (len(shown.changes), counted)]
+    lines = ["release notes: %d outcome changes between consecutive releases" % len(shown.changes)]
+    pairs = release_pairs(shown.changes)
+    # the pairs with the worst changes, in release order; the others counted
+    shown_pairs = sorted(pairs, key=lambda pair: (pairs[pair][0].severity, -len(pairs[pair])))[:PAIR_LINES]
+    for (build, before, after), found in [(pair, found) for pair, found in pairs.items() if pair in shown_pairs]:
+        counted = Counter(change.kind for change in found)
+        lines.append(
+            "  %s → %s%s: %s"
+            % (
+                before,
+                after,
+                " (build %s)" % build if several_builds else "",
+                ", ".join("%d %s" % (counted[kind], kind) for kind in CHANGE_CLASSES if counted[kind]),
+            )
+        )
+    if len(pairs) > len(shown_pairs):
+        lines.append(
+            "  ... and %d more release pairs (every pair: exportmatrix changes)" % (len(pairs) - len(shown_pairs))
+        )
+    # within a class, wrong results before errors, then those on the most paths
+    ranked = sorted(
+        _alike(shown.changes),
+        key=lambda group: (group[0].severity, group[0].outcomes[1] != Outcome.DIVERGES, -len(group)),
+    )
+    lines.append("the worst first:")
     lines += [_change_line(group, shown, several_builds) for group in ranked[:CHANGE_LINES]]
     left = sum(len(group) for group in ranked[CHANGE_LINES:])
     if left:
@@ -218,7 +241,7 @@ def _where(written: Sequence[Path]) -> tuple[list[str], str]:
 
 def _short_form(shown: View, written: Sequence[Path]) -> list[str]:
     where, full_form = _where(written)
-    parts = [_heading(shown), _environments(shown), _counts(shown), _changes(shown, full_form), where]
+    parts = [_heading(shown), _changes(shown, full_form), _environments(shown), _counts(shown), where]
     lines = parts[0]
     for part in parts[1:]:
         lines += [""] + part
@@ -239,7 +262,7 @@ def _tail(shown: View) -> list[str]:
     lines[-1] += "  %s not observed" % NOT_OBSERVED
     lines.append("")
     lines.append("where the outcome changes:" if shown.changes else "no outcome changes between releases")
-    lines += ["  " + str(change) for change in shown.changes]
+    lines += ["  %s: %s" % (change.kind, change) for change in shown.changes]
     if shown.mismatched:
         lines += ["", "environments whose torch is not the build asked for:"]
         lines += ["  %s: %s" % (e["id"], e["build_mismatch"]) for e in shown.mismatched]
