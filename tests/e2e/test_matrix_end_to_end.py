@@ -82,7 +82,7 @@ def test_the_session_fails_after_writing_a_valid_matrix_and_its_reports(run):
     assert done.returncode != 0, done.stdout[-3000:]
     assert problems("matrix", matrix) == []
     assert re.search(r"torch-2\.4: done in \d+ s", done.stdout)
-    assert re.search(r"torch-2\.10: done in \d+ s", done.stdout)
+    assert re.search(r"torch-2\.10: done in \d+ s \(its suite used \d+ CPU-seconds\)", done.stdout)
     assert "torch-2.99: FAILED" in done.stdout
     assert (results / "matrix.md").read_text().startswith("# exportmatrix")
     assert "<!DOCTYPE html>" in (results / "matrix.html").read_text()

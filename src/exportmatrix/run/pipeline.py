@@ -120,7 +120,8 @@ class _Pipeline:
         seconds = time.monotonic() - started
         self.runs[name] = SessionRun(name, returncode, seconds, self.install_seconds[name], suite_seconds, suite_cpu)
         state = "done" if returncode == 0 else "FAILED (exit %d, see its log)" % returncode
-        self.progress.event(name, "%s in %.0f s" % (state, seconds), finished=True)
+        cpu = " (its suite used %.0f CPU-seconds)" % suite_cpu if suite_cpu else ""
+        self.progress.event(name, "%s in %.0f s%s" % (state, seconds, cpu), finished=True)
 
     def install_one(self, name: str) -> None:
         started = time.monotonic()
