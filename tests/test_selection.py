@@ -234,6 +234,13 @@ def test_inductors_cache_lives_in_the_environment(tmp_path, monkeypatch):
     assert variables["PATH"]  # the rest of this environment is kept
 
 
+def test_the_suite_keeps_freed_memory_unless_the_user_says_otherwise(tmp_path, monkeypatch):
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    assert int(suite_variables(tmp_path)["MALLOC_TRIM_THRESHOLD_"]) >= 1024**3
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "4096")
+    assert suite_variables(tmp_path)["MALLOC_TRIM_THRESHOLD_"] == "4096"
+
+
 # -- cells keyed by shapes
 
 

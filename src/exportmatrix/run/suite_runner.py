@@ -54,7 +54,9 @@ def suite_command(
     previous: Path | None = None,
     extra: Sequence[str] = (),
 ) -> list[str]:
-    command = [str(python), "-m", "pytest", str(suite_dir), "-q", "-p", "no:cacheprovider"]
+    # no:logging: pytest's log capture costs about 8% of a release's CPU (torch logs
+    # a record per trace) and the suite never reads it; its stream is its record
+    command = [str(python), "-m", "pytest", str(suite_dir), "-q", "-p", "no:cacheprovider", "-p", "no:logging"]
     command += ["--rootdir", str(suite_dir), "--exportmatrix-out", str(partial)]
     command += ["--exportmatrix-environment", json.dumps(environment)]
     command += ["--exportmatrix-cell-timeout", str(cell_timeout)]
@@ -76,12 +78,27 @@ def bytecode_cache_variables(venv: Path) -> dict[str, str]:
 
 def suite_variables(venv: Path) -> dict[str, str]:
     """The suite process's environment: the bytecode cache above, and
+    glibc malloc's thresholds (MALLOC_VARIABLES), and
     inductor's cache (compiled FX graphs, C++ kernels, AOTInductor packages)
     inside the environment too: one cache per environment, so releases never
     share compiled artifacts (inductor keys its caches by the code and the torch
     version, so reuse within an environment is safe), and a rerun or a resume
     after a crash compiles nothing twice."""
-    return {**bytecode_cache_variables(venv), "TORCHINDUCTOR_CACHE_DIR": str(venv / "torchinductor-cache")}
+    return {
+        **MALLOC_VARIABLES,  # a user's own settings of these win
+        **bytecode_cache_variables(venv),
+        "TORCHINDUCTOR_CACHE_DIR": str(venv / "torchinductor-cache"),
+    }
+
+
+# glibc's malloc keeps freed memory instead of returning it to the system after
+# each cell, to fault it in again for the next: half of the suite's system time
+# (documented in mallopt(3); they change no result, only when memory goes back)
+MALLOC_VARIABLES = {
+    "MALLOC_TRIM_THRESHOLD_": str(2 * 1024**3),
+    "MALLOC_MMAP_THRESHOLD_": str(32 * 1024**2),  # the largest it takes on 64-bit systems
+    "MALLOC_TOP_PAD_": str(256 * 1024**2),
+}
 
 
 def run_suite(
