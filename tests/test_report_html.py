@@ -195,3 +195,47 @@ def test_a_default_sized_page_opens_within_a_second_and_says_how_long_it_took(br
             "\npage of %d cells: %.2f MB; usable %.0f ms after navigation started (script done), "
             "%.2f s for selenium's get()" % (5120, page.stat().st_size / 2**20, ready, loaded)
         )
+
+
+def test_release_notes_lead_the_page_and_filter_the_grid_to_one_pair(browser, tmp_path):
+    diverges = {"differences": [{"what": "attribute a", "after_call": 1, "eager": "1", "exported": "0"}]}
+    releases = [
+        ("2.8", [("b.silent", "export-error", ERROR), ("b.same", "holds", None), ("b.fixed", "export-error", ERROR)]),
+        ("2.9", [("b.silent", "export-error", ERROR), ("b.same", "holds", None), ("b.fixed", "holds", None)]),
+        ("2.10", [("b.silent", "diverges", diverges), ("b.same", "holds", None), ("b.fixed", "holds", None)]),
+    ]
+    for minor, cells in releases:
+        version = minor + ".0"
+        write_stream(
+            tmp_path / "envs",
+            environment("torch-%s-py3.11" % version, minor, version),
+            [observation(b, "export_strict", outcome, evidence) for b, outcome, evidence in cells],
+        )
+    page = tmp_path / "matrix.html"
+    page.write_text(render(aggregate(tmp_path / "envs").matrix), encoding="utf-8")
+    browser.get(page.as_uri())
+
+    notes = browser.find_elements(By.CSS_SELECTOR, "#release-notes .note")
+    assert [n.find_element(By.TAG_NAME, "h3").text for n in notes] == [
+        "2.8 → 2.9 (build pypi)",
+        "2.9 → 2.10 (build pypi)",
+    ]
+    assert notes[0].find_element(By.CLASS_NAME, "note-counts").text == "1 fixed"
+    assert notes[1].find_element(By.CLASS_NAME, "note-counts").text == "1 became silent"
+    (silent,) = notes[1].find_elements(By.CSS_SELECTOR, "li.note-cell")
+    assert silent.text.startswith("became silent b.silent / export_strict: export-error (AssertionError: <script>")
+    assert silent.text.endswith(") in 2.9 → diverges (attribute a) in 2.10")
+    assert browser.execute_script("return window.pwned") is None  # the hostile message stayed text
+    # its later side opens that cell's evidence
+    silent.find_elements(By.CSS_SELECTOR, "a.cell-link")[1].click()
+    assert browser.find_element(By.ID, "ev-outcome").text == "diverges in torch-2.10.0-py3.11"
+
+    Select(browser.find_element(By.ID, "filter-pair")).select_by_visible_text("2.9 → 2.10 (build pypi)")
+    shown = [
+        td
+        for td in browser.find_elements(By.CSS_SELECTOR, "td.cell")
+        if "hidden-by-filter" not in td.get_attribute("class")
+    ]
+    assert sorted(td.get_attribute("data-outcome") for td in shown) == ["diverges", "export-error"]
+    assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -17,9 +17,32 @@ def test_markdown_has_tables_upstream_and_what_changed(tmp_path):
     assert "## dynamo_export on cpu (build pypi)" in text
     assert "| `attr.tensor_reassign` | E | ✓ |" in text
     assert "| `test_module_attribute_mutation_violation_positive_1` | FAIL | pass |" in text
+    notes = text.split("## Release notes\n", 1)[1].split("\n## ", 1)[0]
+    assert "### 2.4 → 2.10 (build pypi)\n\n1 fixed\n" in notes
     assert (
-        "- attr.tensor_reassign / dynamo_export: export-error (AssertionError: Mutating module attribute a "
+        "- fixed: attr.tensor_reassign / dynamo_export: export-error (AssertionError: Mutating module attribute a "
         "during export.) up to 2.4 → holds from 2.10"
+    ) in notes
+    assert text.index("## Release notes") < text.index("## dynamo_export on cpu")  # the notes lead
+
+
+def test_the_worst_changes_carry_both_evidences_and_their_reproducer_command(tmp_path):
+    diverges = {"differences": [{"what": "attribute a", "after_call": 1, "eager": "1", "exported": "0"}]}
+    write_stream(
+        tmp_path,
+        environment("torch-2.9.1-py3.11", "2.9", "2.9.1"),
+        [observation("attr.tensor_reassign", "dynamo_export", "export-error", ERROR)],
+    )
+    write_stream(
+        tmp_path,
+        environment("torch-2.10.0-py3.11", "2.10", "2.10.0"),
+        [observation("attr.tensor_reassign", "dynamo_export", "diverges", diverges)],
+    )
+    text = render(aggregate(tmp_path).matrix)
+    assert (
+        "- **became silent** `attr.tensor_reassign` / `dynamo_export`: export-error (AssertionError: Mutating module "
+        "attribute a during export.) in torch-2.9.1-py3.11 → diverges (attribute a) in torch-2.10.0-py3.11. "
+        "Reproducer: `exportmatrix repro matrix.json torch-2.10.0-py3.11 attr.tensor_reassign dynamo_export`"
     ) in text
 
 
@@ -36,7 +59,7 @@ def test_a_hostile_message_cannot_break_a_markdown_table(tmp_path):
         [observation("attr.tensor_reassign", "dynamo_export", "holds")],
     )
     text = render(aggregate(tmp_path).matrix)
-    (line,) = [line for line in text.splitlines() if line.startswith("- attr.tensor_reassign")]
+    (line,) = [line for line in text.splitlines() if line.startswith("- fixed: attr.tensor_reassign")]
     assert "a \\| b \\| c &lt;script&gt;x&lt;/script&gt; 'd'" in line
     tables = re.findall(r"(?m)(?:^\|.*\n?)+", text)  # each table's lines
     assert len(tables) == 2  # the grid, and the behaviours by where their state lives

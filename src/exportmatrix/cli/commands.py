@@ -207,19 +207,8 @@ def changes(arguments: argparse.Namespace) -> int:
         )
         for change in found:
             print("  %s: %s" % (change.kind, change))
-            print("    reproducer: %s" % _repro_command(arguments.matrix, change))
+            print("    reproducer: %s" % change.repro_command(str(arguments.matrix)))
     return 0
-
-
-def _repro_command(matrix_path: str | Path, change: Change) -> str:
-    command = "exportmatrix repro %s %s %s %s" % (
-        matrix_path,
-        change.environments[1],
-        change.behaviour,
-        change.exporter,
-    )
-    command += "" if change.device == "cpu" else " --device " + change.device
-    return command + ("" if change.shapes == "static" else " --shapes " + change.shapes)
 
 
 def _change_record(matrix: dict[str, Any], matrix_path: str | Path, change: Change) -> dict[str, Any]:
@@ -242,5 +231,5 @@ def _change_record(matrix: dict[str, Any], matrix_path: str | Path, change: Chan
         "shapes": change.shapes,
         "before": dict(sides["before"], label=change.before),
         "after": dict(sides["after"], label=change.after),
-        "reproducer": _repro_command(matrix_path, change),
+        "reproducer": change.repro_command(str(matrix_path)),
     }

@@ -57,18 +57,28 @@ class Change:
     environments: tuple[str, str] = ("", "")  # the ids of the environments before and after
 
     def __str__(self) -> str:
-        tags = [] if self.device == "cpu" else [self.device]
-        tags += [] if self.shapes == STATIC else [self.shapes + " shapes"]
-        where = " [%s]" % ", ".join(tags) if tags else ""
         return "%s / %s%s: %s up to %s → %s from %s" % (
             self.behaviour,
             self.exporter,
-            where,
+            self.where,
             self.before,
             self.last_before,
             self.after,
             self.first_after,
         )
+
+    @property
+    def where(self) -> str:
+        """ " [cuda, dynamic shapes]": its device and shapes where not cpu and static."""
+        tags = [] if self.device == "cpu" else [self.device]
+        tags += [] if self.shapes == STATIC else [self.shapes + " shapes"]
+        return " [%s]" % ", ".join(tags) if tags else ""
+
+    def repro_command(self, matrix_path: str) -> str:
+        """The command that prints the reproducer of its cell in the later release."""
+        command = "exportmatrix repro %s %s %s %s" % (matrix_path, self.environments[1], self.behaviour, self.exporter)
+        command += "" if self.device == "cpu" else " --device " + self.device
+        return command + ("" if self.shapes == STATIC else " --shapes " + self.shapes)
 
     @property
     def outcomes(self) -> tuple[str, str]:

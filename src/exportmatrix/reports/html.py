@@ -82,16 +82,20 @@ def render(matrix: Matrix) -> str:
     )
     matrix = upgrade(matrix)
     shown = view(matrix)
+    data = page_data(matrix)
+    # the pair filter: each release note's changed cells, both sides
+    data["pairs"] = [sorted({i for cell in note.cells for i in (cell.before, cell.after)}) for note in shown.notes]
     return templates.get_template("matrix.html.j2").render(
         matrix=matrix,
         grids=shown.grids,
-        data=page_data(matrix),
+        data=data,
+        notes=shown.notes,
         tags=shown.tags,
         exporters=shown.exporters,
         shapes=shown.shapes,
         outcomes=list(SYMBOLS),
         symbols=SYMBOLS,
         not_observed=NOT_OBSERVED,
-        changes=[str(c) for c in shown.changes],
+        changes=["%s: %s" % (c.kind, c) for c in shown.changes],
         failed=shown.incomplete,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix
+from exportmatrix.reports.changes import SUPPORT_CHANGED
 from exportmatrix.reports.view import BuildSection, View, axis_of, view
 
 SEED_FILE = "test/dynamo/test_export_mutations.py"
@@ -73,9 +74,43 @@ def _values(behaviour: dict[str, Any], axis: str) -> list[str]:
     return [tag.partition("=")[2] for tag in behaviour["tags"] if axis_of(tag) == axis]
 
 
+def _release_notes(shown: View) -> list[str]:
+    """Per release pair: the changes per class, then every changed cell, the
+    worst classes (became silent, broke) with the evidence on both sides and
+    the command that prints the reproducer."""
+    out = ["", "## Release notes", ""]
+    if not shown.notes:
+        return out + ["No outcome changes between consecutive releases."]
+    out += ['What changed between consecutive releases, by class (DESIGN.md, "Changes between releases").']
+    for note in shown.notes:
+        out += ["", "### %s" % escape(note.title), "", ", ".join("%d %s" % (n, kind) for kind, n in note.counts), ""]
+        for cell in note.worst:
+            change = cell.change
+            out.append(
+                "- **%s** `%s` / `%s`%s: %s in %s → %s in %s. Reproducer: `%s`"
+                % (
+                    change.kind,
+                    escape(change.behaviour),
+                    escape(change.exporter),
+                    escape(change.where),
+                    escape(change.before),
+                    escape(change.environments[0]),
+                    escape(change.after),
+                    escape(change.environments[1]),
+                    escape(change.repro_command("matrix.json")),
+                )
+            )
+        rest = [cell.change for cell in note.rest]
+        out += ["- %s: %s" % (change.kind, escape(change)) for change in rest if change.kind != SUPPORT_CHANGED]
+        paths = sorted({change.exporter for change in rest if change.kind == SUPPORT_CHANGED})
+        if paths:  # a capture path that appeared (or went) changes every cell of it: named once
+            count = sum(change.kind == SUPPORT_CHANGED for change in rest)
+            out.append("- %s: %d cells, of %s" % (SUPPORT_CHANGED, count, escape(", ".join(paths))))
+    return out
+
+
 def _tail(shown: View) -> list[str]:
-    out = ["", "## What changed", ""]
-    out += ["- " + escape(change) for change in shown.changes] or ["No outcome changes between consecutive releases."]
+    out: list[str] = []
     if shown.case_errors:
         out += ["", "## Case files that could not be loaded", ""]
         out += ["- " + escape(error) for error in shown.case_errors]
@@ -90,7 +125,7 @@ def _tail(shown: View) -> list[str]:
 
 def render(matrix: Matrix) -> str:
     shown = view(matrix)
-    out = _heading(shown)
+    out = _heading(shown) + _release_notes(shown)
     for section in shown.sections:
         out += _section(shown, section)
     return "\n".join(out + _by_state(shown) + _tail(shown)) + "\n"

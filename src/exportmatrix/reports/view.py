@@ -18,7 +18,7 @@ from exportmatrix.base import (
     incomplete,
     symbol,
 )
-from exportmatrix.reports.changes import Change, outcome_changes, series
+from exportmatrix.reports.changes import CHANGE_CLASSES, WORST, Change, outcome_changes, release_pairs, series
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,37 @@ class BuildSection:
     upstream: list[UpstreamRow]
 
 
+@dataclass(frozen=True)
+class NoteCell:
+    change: Change
+    before: int  # the observation index of each side
+    after: int
+
+
+@dataclass(frozen=True)
+class ReleaseNote:
+    """The changes of one release pair of one build: counts per class, and
+    every changed cell, the worst class first."""
+
+    build: str
+    before: str
+    after: str
+    counts: list[tuple[str, int]]  # (class, changes), in CHANGE_CLASSES order
+    cells: list[NoteCell]
+
+    @property
+    def title(self) -> str:
+        return "%s → %s (build %s)" % (self.before, self.after, self.build)
+
+    @property
+    def worst(self) -> list[NoteCell]:
+        return [cell for cell in self.cells if cell.change.kind in WORST]
+
+    @property
+    def rest(self) -> list[NoteCell]:
+        return [cell for cell in self.cells if cell.change.kind not in WORST]
+
+
 AXES = ("state", "change", "reach")  # the suite catalogue's axes (suite/exportmatrix_suite/axes.py), in its order
 
 
@@ -74,6 +105,7 @@ class View:
     shapes: list[str]  # the shapes the cells were observed with: static first
     tags: list[tuple[str, list[str]]]  # (axis, its tags): "state=buffer" under "state", plain tags under "tag"
     changes: list[Change]
+    notes: list[ReleaseNote]  # the release notes: one per release pair with changes
     incomplete: list[dict[str, Any]]  # environments whose status is not ok
     mismatched: list[dict[str, Any]]  # environments whose torch is not the build asked for
     case_errors: list[str]  # case files that could not be loaded, each with its environment
@@ -107,8 +139,28 @@ def tag_groups(declared: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
     return [(axis, sorted(groups[axis])) for axis in sorted(groups, key=lambda a: (order.get(a, len(order)), a))]
 
 
+def release_notes(changes: list[Change], index: dict[tuple, int]) -> list[ReleaseNote]:
+    notes = []
+    for (build, before, after), found in release_pairs(changes).items():
+        kinds = [change.kind for change in found]
+        cells = [
+            NoteCell(
+                change,
+                *(
+                    index[(env, change.behaviour, change.exporter, change.device, change.shapes)]
+                    for env in change.environments
+                ),
+            )
+            for change in found
+        ]
+        counts = [(kind, kinds.count(kind)) for kind in CHANGE_CLASSES if kind in kinds]
+        notes.append(ReleaseNote(build, before, after, counts, cells))
+    return notes
+
+
 def view(matrix: Matrix) -> View:
     index = {cell_key(o): i for i, o in enumerate(matrix["observations"])}
+    changes = outcome_changes(matrix)
     rows_of = behaviours(matrix)
     exporters, devices = distinct(matrix, "exporter"), distinct(matrix, "device")
     shapes = sorted(distinct(matrix, "shapes"), key=lambda s: (s != STATIC, s))
@@ -142,7 +194,8 @@ def view(matrix: Matrix) -> View:
         exporters=exporters,
         shapes=shapes,
         tags=tag_groups(matrix["behaviours"]),
-        changes=outcome_changes(matrix),
+        changes=changes,
+        notes=release_notes(changes, index),
         incomplete=incomplete(matrix),
         mismatched=[e for e in matrix["environments"] if e.get("build_mismatch")],
         case_errors=[
