@@ -169,7 +169,7 @@ def test_the_readme_coverage_table_is_generated_from_the_declarations(run, root)
 def test_the_summary_names_where_the_outcome_changes(run):
     done, _, results = run
     # the short summary: the seed behaviour now diverges silently, among the worst changes first
-    assert "  attr.tensor_reassign: export-error up to 2.4 → diverges from 2.10 on " in done.stdout
+    assert "  became silent: attr.tensor_reassign: export-error up to 2.4 → diverges from 2.10 on " in done.stdout
     assert "every grid, upstream verdict and change: exportmatrix summary --full " in done.stdout
     full = subprocess.run(
         [sys.executable, "-m", "exportmatrix", "summary", "--full", str(results / "matrix.json")],
