@@ -8,7 +8,8 @@
     nox -s tests                 the project's tests
 
 EXPORTMATRIX_CONFIG and EXPORTMATRIX_RESULTS point at another matrix file
-and results folder (the end-to-end tests use them).
+and results folder (the end-to-end tests use them); EXPORTMATRIX_EXTRA_RELEASES
+declares more releases ("2.9.0,2.10.0", what `exportmatrix bisect` installs).
 """
 
 import os
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from exportmatrix.cli import main, matrix_main, merge_and_report  # noqa: E402
-from exportmatrix.config import ConfigError, load, plan  # noqa: E402
+from exportmatrix.config import EXTRA_RELEASES, ConfigError, extra_releases, load, plan  # noqa: E402
 from exportmatrix.run import Locked, ResultsLock, run_environment, session_options  # noqa: E402
 
 nox.needs_version = ">=2024.10.9"
@@ -30,6 +31,8 @@ nox.options.sessions = ["tests"]
 
 try:
     CONFIG = load(os.environ.get("EXPORTMATRIX_CONFIG", ROOT / "matrix.toml"))
+    # patch releases `exportmatrix bisect` installs beside the declared ones (sessions torch-2.9.0, ...)
+    CONFIG = CONFIG.with_releases(extra_releases(os.environ.get(EXTRA_RELEASES)))
 except ConfigError as error:  # one line naming the key and value, no traceback
     print("exportmatrix: %s" % error, file=sys.stderr)
     raise SystemExit(2) from None

@@ -6,7 +6,8 @@ methods are the hooks that stream the run.
         --exportmatrix-environment '{"id": ..., "release": ..., "build": ...}' \
         [--exportmatrix-cell-timeout 120] [--exportmatrix-resume | --exportmatrix-previous P] \
         [--exportmatrix-behaviours FILE ... [--exportmatrix-only-cases]] \
-        [--exportmatrix-paths default,deploy] [--exportmatrix-shapes static,dynamic]
+        [--exportmatrix-paths default,deploy] [--exportmatrix-shapes static,dynamic] \
+        [--exportmatrix-only-behaviour attr.tensor_reassign]
 
 The plugin probes the environment (exit code 3 with an import-failed
 environment line when torch does not import), loads the case files (one that
@@ -17,7 +18,9 @@ finished, arms a per-test time limit, skips what a resumed run already
 finished, and copies each cell (and each passed eager check) whose key an
 earlier stream already holds. It parametrizes the cells: every behaviour
 (of those selected), every exporter of the capture-path sets asked for
-(--exportmatrix-paths, see paths.py), every device, every shape asked for.
+(--exportmatrix-paths, see paths.py), every device, every shape asked for;
+--exportmatrix-only-behaviour narrows the behaviours to those named (the seed
+file is then not run), so that one cell can be observed on its own.
 """
 
 from __future__ import annotations
@@ -68,6 +71,11 @@ def pytest_addoption(parser):
         help="capture paths to observe: comma-separated set names (default, deploy) or exporter names",
     )
     group.addoption(
+        "--exportmatrix-only-behaviour",
+        default=None,
+        help="observe only these behaviours (comma-separated ids), no seed file: one cell, as a bisect asks",
+    )
+    group.addoption(
         "--exportmatrix-shapes",
         default=",".join(DEFAULT_SHAPES),
         help="comma-separated: static (the declared inputs), dynamic (a dimension dynamic, called at other sizes)",
@@ -80,6 +88,10 @@ def _shapes(text: str) -> List[str]:
     if unknown or not chosen:
         raise pytest.UsageError("--exportmatrix-shapes: %r is not a list of %s" % (text, ", ".join(SHAPES)))
     return [name for name in SHAPES if name in chosen]
+
+
+def _only_behaviours(text: Optional[str]) -> List[str]:
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
 def pytest_configure(config):
@@ -104,6 +116,18 @@ def pytest_configure(config):
     case_file_errors = load_case_files(case_files)
     if only_cases:
         REGISTRY[:] = selected(REGISTRY, only_cases)  # the test modules parametrize over REGISTRY
+    only_behaviours = _only_behaviours(config.getoption("--exportmatrix-only-behaviour"))
+    if only_behaviours:
+        import exportmatrix_suite.behaviours  # noqa: F401  (the catalogue joins REGISTRY; no torch yet)
+
+        unknown = [name for name in only_behaviours if name not in {b.id for b in REGISTRY}]
+        if unknown:
+            recorder.close()
+            raise pytest.UsageError(
+                "--exportmatrix-only-behaviour: unknown behaviour %s (choices: %s)"
+                % (", ".join(unknown), ", ".join(b.id for b in REGISTRY))
+            )
+        REGISTRY[:] = [b for b in REGISTRY if b.id in only_behaviours]
     if case_file_errors:  # after those the host found before installing, if any
         environment["case_file_errors"] = environment.get("case_file_errors", []) + case_file_errors
     if not recorder.resumed:
@@ -118,7 +142,9 @@ def pytest_configure(config):
     except ValueError as error:
         recorder.close()
         raise pytest.UsageError("--exportmatrix-paths: %s" % error) from None
-    plugin = MatrixPlugin(config, recorder, previous, only_cases, case_file_errors, exporters, shapes)
+    plugin = MatrixPlugin(
+        config, recorder, previous, only_cases or bool(only_behaviours), case_file_errors, exporters, shapes
+    )
     config.stash[PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, PLUGIN_NAME)
 
@@ -189,7 +215,7 @@ class MatrixPlugin:
         self.recorder = recorder
         self.previous = previous  # reusable lines of an earlier run, by key
         self.cell_timeout = config.getoption("--exportmatrix-cell-timeout")
-        self.only_cases = only_cases  # observe the case files' behaviours only
+        self.only_cases = only_cases  # observe chosen behaviours only (the case files', or named ones): no seed file
         self.case_file_errors = case_file_errors or []  # the case files that could not be loaded
         self.exporters = exporters or []  # the capture paths asked for
         self.shapes = shapes or list(DEFAULT_SHAPES)

@@ -18,7 +18,7 @@ from exportmatrix.base.matrix import (
     shapes_of,
 )
 from exportmatrix.base.outcomes import NOT_OBSERVED, SYMBOLS, Outcome, label, symbol
-from exportmatrix.base.releases import release_key
+from exportmatrix.base.releases import exact_version, release_key, release_label
 from exportmatrix.base.suite import CATALOGUE_DIR, NOXFILE, PATH_SETS_FILE, SUITE_DIR
 
 __all__ = [
@@ -41,11 +41,13 @@ __all__ = [
     "compact",
     "distinct",
     "evidence",
+    "exact_version",
     "find_environment",
     "incomplete",
     "label",
     "publish",
     "release_key",
+    "release_label",
     "reproducer",
     "shapes_of",
     "symbol",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from exportmatrix import __version__
-from exportmatrix.cli import commands, replay
+from exportmatrix.cli import bisect, commands, replay
 from exportmatrix.reports.changes import CHANGE_CLASSES
 from exportmatrix.run import add_case_options, add_selection_options
 
@@ -187,6 +187,40 @@ def _changes(add: AddParser) -> None:
     sub.set_defaults(run=commands.changes)
 
 
+def _bisect(add: AddParser) -> None:
+    sub = add(
+        "bisect",
+        help="the first patch release where one cell's outcome became what it is in a later release",
+        description="Look up every patch release the build's index offers from the first minor to the last "
+        "(e.g. 2.9.0, 2.9.1, 2.10.0), observe the one cell in each through the matrix's nox sessions (a cell "
+        "RESULTS/matrix.json already holds for exactly that torch is not run again), and print the first release "
+        "where the outcome became what it is in the later release, with both evidences. Exit codes: 0 found; "
+        "1 the outcome does not change; 2 a usage error; 3 the index could not be read or the later end could "
+        "not be observed.",
+    )
+    sub.add_argument("behaviour", help="the behaviour's id, e.g. attr.tensor_reassign")
+    sub.add_argument("exporter", help="the capture path, e.g. dynamo_export")
+    sub.add_argument(
+        "--between",
+        nargs=2,
+        required=True,
+        metavar=("EARLIER", "LATER"),
+        help='two releases: minors ("2.9 2.10": all their patch releases) or patch releases ("2.9.1 2.10.0")',
+    )
+    sub.add_argument("--device", default="cpu", help="default: cpu")
+    sub.add_argument("--shapes", default="static", help="default: static")
+    sub.add_argument(
+        "--build", default=None, help="the build whose index and releases to use (default: the default build)"
+    )
+    sub.add_argument("--results", default="results", help=RESULTS_HELP + "; the bisect runs into RESULTS/bisect")
+    sub.add_argument(
+        "--config",
+        default=os.environ.get("EXPORTMATRIX_CONFIG", "matrix.toml"),
+        help="the matrix file whose sessions install the releases (default: matrix.toml)",
+    )
+    sub.set_defaults(run=bisect.bisect)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="exportmatrix",
@@ -196,6 +230,18 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version="exportmatrix " + __version__)
     commands_ = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (_environments, _aggregate, _run, _report, _diff, _check, _replay, _repro, _summary, _changes):
+    for command in (
+        _environments,
+        _aggregate,
+        _run,
+        _report,
+        _diff,
+        _check,
+        _replay,
+        _repro,
+        _summary,
+        _changes,
+        _bisect,
+    ):
         command(commands_.add_parser)
     return top

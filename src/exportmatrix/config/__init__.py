@@ -4,10 +4,20 @@ from exportmatrix.config.cases import Cases, check_case_files
 from exportmatrix.config.environments import PYPI_INDEX, Environment, default_matrix, make_id, plan
 from exportmatrix.config.errors import ConfigError
 from exportmatrix.config.locked import LockedPackage, Locks, read_locks
-from exportmatrix.config.matrix_toml import Build, MatrixConfig, Rule, load, parse, release_matches
+from exportmatrix.config.matrix_toml import (
+    EXTRA_RELEASES,
+    Build,
+    MatrixConfig,
+    Rule,
+    extra_releases,
+    load,
+    parse,
+    release_matches,
+)
 from exportmatrix.config.selection import PathSets, Selection, path_sets
 
 __all__ = [
+    "EXTRA_RELEASES",
     "PYPI_INDEX",
     "Build",
     "Cases",
@@ -21,6 +31,7 @@ __all__ = [
     "Selection",
     "check_case_files",
     "default_matrix",
+    "extra_releases",
     "load",
     "make_id",
     "parse",

@@ -26,6 +26,8 @@ class Environment:
     requirements: tuple[str, ...]
     is_default_build: bool
     locked: tuple[LockedPackage, ...] | None = None  # --locked: the recorded package set, installed exactly
+    # of a minor release ("2.9"): the patch releases of it the same build also pins ("2.9.0")
+    pinned_patches: tuple[str, ...] = ()
 
     @property
     def session_name(self) -> str:
@@ -42,6 +44,14 @@ class Environment:
     def planned_id(self) -> str:
         """The id used before torch is installed (e.g. when install fails)."""
         return make_id(self.release, self.python, self.build.name, self.is_default_build)
+
+    def environment_id(self, torch_version: str, python_version: str) -> str:
+        """The id of what was really installed. A minor release ("2.9") that
+        resolved to a patch release the build also pins ("2.9.1" beside it)
+        says which it is (`torch-2.9.1+cu128-py3.11-as-2.9`): two sessions never
+        share an id, a stream file or a matrix column."""
+        found = make_id(torch_version, python_version, self.build.name, self.is_default_build)
+        return found + "-as-" + self.release if torch_version.split("+")[0] in self.pinned_patches else found
 
     def install_steps(self) -> list[list[str]]:
         """Arguments for `uv pip install` / `pip install`, one list a step.
@@ -73,6 +83,19 @@ def make_id(torch_version: str, python: str, build: str, is_default_build: bool)
     return "torch-%s-py%s%s" % (torch_version, short_python, suffix)
 
 
+def pinned_patches(config: MatrixConfig, release: str, build: Build) -> tuple[str, ...]:
+    """The patch releases of a minor release ("2.9") that the build also
+    offers as releases of their own ("2.9.0"); none for a patch release."""
+    minor = Version(release).release
+    if len(minor) != 2:
+        return ()
+    return tuple(
+        other
+        for other in config.releases
+        if Version(other).release[:2] == minor and other != release and release_matches(other, build.releases)
+    )
+
+
 def _environment(config: MatrixConfig, release: str, build: Build) -> Environment:
     return Environment(
         release=release,
@@ -81,6 +104,7 @@ def _environment(config: MatrixConfig, release: str, build: Build) -> Environmen
         pins=config.pins_for(release),
         requirements=config.requirements + config.case_requirements,
         is_default_build=build.name == config.default_build,
+        pinned_patches=pinned_patches(config, release, build),
     )
 
 

@@ -7,9 +7,9 @@ the value, so a bad file stops before anything is installed.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -62,6 +62,22 @@ class MatrixConfig:
 
     def pins_for(self, release: str) -> tuple[str, ...]:
         return tuple(pin for rule in self.rules if release_matches(release, rule.releases) for pin in rule.pins)
+
+    def with_releases(self, extra: Iterable[str]) -> MatrixConfig:
+        """This matrix with more releases declared after its own (those it
+        already declares are not repeated); each checked as matrix.toml's are.
+        `exportmatrix bisect` declares the patch releases it installs so."""
+        added = [_release(self.path, EXTRA_RELEASES, value) for value in extra]
+        releases = tuple(dict.fromkeys([*self.releases, *added]))
+        return self if releases == self.releases else replace(self, releases=releases)
+
+
+EXTRA_RELEASES = "EXPORTMATRIX_EXTRA_RELEASES"  # releases a run declares beyond matrix.toml's, comma-separated
+
+
+def extra_releases(text: str | None) -> list[str]:
+    """The releases of EXPORTMATRIX_EXTRA_RELEASES ("2.9.0,2.10.0")."""
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
 def release_matches(release: str, specifier: SpecifierSet) -> bool:

@@ -120,16 +120,22 @@ def _default_shapes() -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Selection:
     """The capture paths (set names or single paths, as asked) and the shapes
-    a run observes; by default what paths.py says (DEFAULT_PATHS, DEFAULT_SHAPES)."""
+    a run observes; by default what paths.py says (DEFAULT_PATHS, DEFAULT_SHAPES);
+    `behaviours`: only these behaviours' cells (default: every behaviour, the
+    seed file too), as `exportmatrix bisect` asks for one cell."""
 
     paths: tuple[str, ...] = field(default_factory=_default_paths)
     shapes: tuple[str, ...] = field(default_factory=_default_shapes)
+    behaviours: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, paths: str | None, shapes: str | None, base: Selection | None = None) -> Selection:
-        """From the command line (--paths, --shapes: comma-separated; the
+    def parse(
+        cls, paths: str | None, shapes: str | None, base: Selection | None = None, behaviours: str | None = None
+    ) -> Selection:
+        """From the command line (--paths, --shapes, --only-behaviour: comma-separated; the
         last of a repeated option counts); what is not given comes from `base` (matrix.toml's),
-        else the suite's defaults. Errors name the option, the value and the choices."""
+        else the suite's defaults. Errors name the option, the value and the choices
+        (behaviour ids are checked by the suite, which knows the case files' too)."""
         base = base or cls()
         known = path_sets()
         chosen_paths, chosen_shapes = base.paths, base.shapes
@@ -149,7 +155,12 @@ class Selection:
                 problem = known.shapes_problem(name)
                 if problem:
                     raise ConfigError("--shapes: %s" % problem)
-        return cls(chosen_paths, chosen_shapes)
+        chosen_behaviours = base.behaviours
+        if behaviours is not None:
+            chosen_behaviours = tuple(split_names(behaviours))
+            if not chosen_behaviours:
+                raise ConfigError("--only-behaviour: %r names no behaviour" % behaviours)
+        return cls(chosen_paths, chosen_shapes, chosen_behaviours)
 
     @property
     def exporters(self) -> tuple[str, ...]:
@@ -158,17 +169,22 @@ class Selection:
 
     def options(self) -> list[str]:
         """As the host's own options (posargs of a torch session, `exportmatrix run`)."""
-        return ["--paths", ",".join(self.paths), "--shapes", ",".join(self.shapes)]
+        only = ["--only-behaviour", ",".join(self.behaviours)] if self.behaviours else []
+        return ["--paths", ",".join(self.paths), "--shapes", ",".join(self.shapes), *only]
 
     def suite_arguments(self) -> list[str]:
         """The suite's own options for it."""
-        return ["--exportmatrix-paths", ",".join(self.paths), "--exportmatrix-shapes", ",".join(self.shapes)]
+        only = ["--exportmatrix-only-behaviour", ",".join(self.behaviours)] if self.behaviours else []
+        return ["--exportmatrix-paths", ",".join(self.paths), "--exportmatrix-shapes", ",".join(self.shapes), *only]
 
     def describe(self) -> dict[str, list[str]]:
         """What the environment line records."""
-        return {"capture_paths": list(self.paths), "shapes": list(self.shapes)}
+        described = {"capture_paths": list(self.paths), "shapes": list(self.shapes)}
+        return {**described, "only_behaviours": list(self.behaviours)} if self.behaviours else described
 
     def fingerprint(self) -> str:
         """The cells it asks for: the same paths named by set or one by one,
-        in any order, are the same request."""
-        return "paths=%s;shapes=%s" % (",".join(sorted(self.exporters)), ",".join(sorted(self.shapes)))
+        in any order, are the same request (a run of every behaviour keeps
+        the fingerprint it had before behaviours could be chosen)."""
+        found = "paths=%s;shapes=%s" % (",".join(sorted(self.exporters)), ",".join(sorted(self.shapes)))
+        return found + (";behaviours=%s" % ",".join(sorted(self.behaviours)) if self.behaviours else "")

@@ -4,6 +4,7 @@ one results folder for one run at a time."""
 
 from exportmatrix.run.batch import Batch, nox_command, reused_cells, run_batch
 from exportmatrix.run.incremental import environment_fingerprint, still_valid, suite_fingerprint
+from exportmatrix.run.index import IndexUnreachable, offered_releases, releases_in
 from exportmatrix.run.install import InstallResult, install
 from exportmatrix.run.installed import NoTorch, run_installed
 from exportmatrix.run.lock import Locked, ResultsLock
@@ -25,6 +26,7 @@ from exportmatrix.run.suite_runner import bytecode_cache_variables, run_suite, s
 __all__ = [
     "INSTALL_ONLY",
     "Batch",
+    "IndexUnreachable",
     "InstallResult",
     "Locked",
     "NoTorch",
@@ -39,7 +41,9 @@ __all__ = [
     "environment_fingerprint",
     "install",
     "nox_command",
+    "offered_releases",
     "options_from",
+    "releases_in",
     "report_problems",
     "resolve_cases",
     "reused_cells",

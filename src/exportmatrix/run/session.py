@@ -22,7 +22,6 @@ from exportmatrix.config import (
     Locks,
     Selection,
     check_case_files,
-    make_id,
     path_sets,
     read_locks,
 )
@@ -167,6 +166,14 @@ def add_selection_options(parser: argparse.ArgumentParser, configured: bool = Tr
         "dimension of each tensor input dynamic at capture, then called at other sizes) "
         "(default: %sstatic)" % ("shapes of matrix.toml, else " if configured else ""),
     )
+    parser.add_argument(
+        "--only-behaviour",
+        dest="only_behaviour",
+        default=None,
+        metavar="IDS",
+        help="observe only these behaviours' cells, comma-separated ids, e.g. attr.tensor_reassign (no seed file; "
+        "default: every behaviour)",
+    )
 
 
 def resolve_cases(files: list[str], configured: tuple[Path, ...], only: bool, invoked_from: Path) -> SessionOptions:
@@ -191,7 +198,7 @@ def options_from(
     (and --with, --only-install, --locked, where it has them). `configured`:
     matrix.toml's case files; `selection`: its capture paths and shapes, which
     --paths and --shapes override; `results`: where a bare --locked looks."""
-    chosen = Selection.parse(parsed.paths, parsed.shapes, selection)
+    chosen = Selection.parse(parsed.paths, parsed.shapes, selection, getattr(parsed, "only_behaviour", None))
     resolved = resolve_cases(parsed.behaviours, configured, parsed.only_cases, invoked_from)
     locked = getattr(parsed, "locked", None)
     if locked == LOCKED_DEFAULT:
@@ -288,7 +295,7 @@ def install_environment(session: NoxSession, environment: Environment, results: 
 def environment_id(session: NoxSession, environment: Environment) -> str:
     """The id of what was really installed (torch with its local tag, Python)."""
     torch_version, python_version = (session.run("python", "-c", PROBE, silent=True) or "").split()
-    return make_id(torch_version, python_version, environment.build.name, environment.is_default_build)
+    return environment.environment_id(torch_version, python_version)
 
 
 def run_environment(
