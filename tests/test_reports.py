@@ -148,3 +148,20 @@ def test_the_report_groups_behaviours_by_where_their_state_lives(tmp_path):
         "\n### tensor-attribute\n\n| behaviour | change | reach | description |\n|---|---|---|---|\n"
         "| `attr.tensor_reassign` | rebind | direct | forward reassigns a tensor attribute |\n"
     )
+
+
+def test_two_patch_releases_of_one_minor_are_labelled_exactly_in_release_order(tmp_path):
+    diverges = {"differences": [{"what": "attribute a", "after_call": 1, "eager": "1", "exported": "0"}]}
+    for release, version, outcome, evidence in (
+        ("2.9.0", "2.9.0", "export-error", ERROR),
+        ("2.9", "2.9.1", "diverges", diverges),
+        ("2.10", "2.10.0", "diverges", diverges),
+    ):
+        write_stream(
+            tmp_path,
+            environment("torch-%s-py3.11" % version, release, version),
+            [observation("attr.tensor_reassign", "dynamo_export", outcome, evidence)],
+        )
+    text = render(aggregate(tmp_path).matrix)
+    assert "| behaviour | 2.9.0 | 2.9.1 | 2.10 |" in text
+    assert "### 2.9.0 → 2.9.1 (build pypi)\n\n1 became silent\n" in text

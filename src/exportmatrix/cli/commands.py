@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.base import cell_index, evidence, find_environment, reproducer, upgrade
+from exportmatrix.base import cell_index, evidence, find_environment, release_key, reproducer, upgrade
 from exportmatrix.cli.matrix import merge_and_report
 from exportmatrix.config import load, plan
 from exportmatrix.merge import (
@@ -27,7 +27,7 @@ from exportmatrix.merge import (
     write_baseline,
 )
 from exportmatrix.reports import terminal, write_reports
-from exportmatrix.reports.changes import CHANGE_CLASSES, Change, outcome_changes, release_pairs, select
+from exportmatrix.reports.changes import CHANGE_CLASSES, Change, outcome_changes, release_labels, release_pairs, select
 from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_problems, run_installed
 
 
@@ -176,7 +176,9 @@ def repro(arguments: argparse.Namespace) -> int:
 def changes(arguments: argparse.Namespace) -> int:
     """The classified outcome changes (release notes), as text or JSON."""
     matrix = load_matrix(arguments.matrix)
-    releases = list(dict.fromkeys(e["release"] for e in matrix["environments"]))
+    releases = list(
+        dict.fromkeys(release_labels(matrix)[e["id"]] for e in sorted(matrix["environments"], key=release_key))
+    )
     for option, value in (("--from", arguments.since), ("--to", arguments.until)):
         if value is not None and value not in releases:
             raise ValueError(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from exportmatrix.base import STATIC, Outcome, cell_index, label, release_key, shapes_of
+from exportmatrix.base import STATIC, Outcome, cell_index, label, release_key, release_label, shapes_of
 
 BECAME_SILENT = "became silent"  # an error turned into wrong results: the worst kind
 BROKE = "broke"  # it held, now it does not
@@ -101,6 +101,12 @@ class Change:
         return (self.build, self.last_before, self.first_after)
 
 
+def release_labels(matrix: dict[str, Any]) -> dict[str, str]:
+    """Each environment's release as the reports name it (release_label: exact where a minor appears twice)."""
+    environments = matrix["environments"]
+    return {e["id"]: release_label(e, environments) for e in environments}
+
+
 def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Environments that ran, per build, oldest release first."""
     by_build: dict[str, list[dict[str, Any]]] = {}
@@ -112,6 +118,7 @@ def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def outcome_changes(matrix: dict[str, Any]) -> list[Change]:
     cells = cell_index(matrix)
+    named = release_labels(matrix)
     keys = sorted(
         {(o["behaviour"], o["exporter"], o["device"], shapes_of(o)) for o in matrix["observations"]},
         key=lambda k: (k[:3], k[3] != STATIC, k[3]),  # a cell's static shapes before its dynamic ones
@@ -135,12 +142,12 @@ def outcome_changes(matrix: dict[str, Any]) -> list[Change]:
                             previous[0],
                             previous[1],
                             current,
-                            environment["release"],
+                            named[environment["id"]],
                             shapes,
                             (previous[2], environment["id"]),
                         )
                     )
-                previous = (current, environment["release"], environment["id"])
+                previous = (current, named[environment["id"]], environment["id"])
     place = {e["id"]: n for n, e in enumerate(sorted(matrix["environments"], key=release_key))}
     return sorted(found, key=lambda change: (change.build, place[change.environments[1]]))  # release order, stable
 

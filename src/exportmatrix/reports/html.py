@@ -90,6 +90,7 @@ def render(matrix: Matrix) -> str:
         grids=shown.grids,
         data=data,
         notes=shown.notes,
+        labels=shown.labels,
         tags=shown.tags,
         exporters=shown.exporters,
         shapes=shown.shapes,

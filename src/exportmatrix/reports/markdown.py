@@ -37,7 +37,7 @@ def _heading(shown: View) -> list[str]:
 
 def _section(shown: View, section: BuildSection) -> list[str]:
     out: list[str] = []
-    releases = [escape(e["release"]) for e in section.environments]
+    releases = [escape(shown.labels[e["id"]]) for e in section.environments]
     for grid in section.grids:
         rows = [["`%s`" % escape(row.behaviour["id"])] + [shown.symbol(i) for i in row.cells] for row in grid.rows]
         out += ["", "## %s (build %s)" % (escape(grid.title), escape(grid.build)), ""]

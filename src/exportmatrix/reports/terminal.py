@@ -80,7 +80,7 @@ def _environments(shown: View) -> list[str]:
             ok.setdefault(environment["build"], []).append(environment)
     releases = []
     for build, ran in ok.items():
-        names = [e["release"] for e in ran]
+        names = [shown.labels[e["id"]] for e in ran]
         names = names if len(set(names)) == len(names) else [e["id"] for e in ran]  # several per release
         releases += textwrap.wrap(
             " ".join(names), WIDTH, initial_indent="  ok (build %s): " % build, subsequent_indent="    "
@@ -253,7 +253,7 @@ def _short_form(shown: View, written: Sequence[Path]) -> list[str]:
 
 def _grid(shown: View, grid: Grid) -> list[str]:
     rows = [[row.behaviour["id"]] + [shown.symbol(index) for index in row.cells] for row in grid.rows]
-    releases = [e["release"] for e in grid.environments]
+    releases = [shown.labels[e["id"]] for e in grid.environments]
     return ["", "%s (build %s)" % (grid.title, grid.build)] + _table(["behaviour"] + releases, rows)
 
 
@@ -281,7 +281,7 @@ def _full_form(shown: View) -> list[str]:
         for grid in section.grids:
             lines += _grid(shown, grid)
         if section.upstream:
-            releases = [e["release"] for e in section.environments]
+            releases = [shown.labels[e["id"]] for e in section.environments]
             rows = [[r.test.replace("test_module_attribute_mutation_", "")] + r.verdicts for r in section.upstream]
             lines += ["", "upstream seed tests, as written (build %s)" % section.build]
             lines += _table(["test"] + releases, rows)

@@ -18,7 +18,15 @@ from exportmatrix.base import (
     incomplete,
     symbol,
 )
-from exportmatrix.reports.changes import CHANGE_CLASSES, WORST, Change, outcome_changes, release_pairs, series
+from exportmatrix.reports.changes import (
+    CHANGE_CLASSES,
+    WORST,
+    Change,
+    outcome_changes,
+    release_labels,
+    release_pairs,
+    series,
+)
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,7 @@ class View:
     tags: list[tuple[str, list[str]]]  # (axis, its tags): "state=buffer" under "state", plain tags under "tag"
     changes: list[Change]
     notes: list[ReleaseNote]  # the release notes: one per release pair with changes
+    labels: dict[str, str]  # each environment's release as reports name it
     incomplete: list[dict[str, Any]]  # environments whose status is not ok
     mismatched: list[dict[str, Any]]  # environments whose torch is not the build asked for
     case_errors: list[str]  # case files that could not be loaded, each with its environment
@@ -196,6 +205,7 @@ def view(matrix: Matrix) -> View:
         tags=tag_groups(matrix["behaviours"]),
         changes=changes,
         notes=release_notes(changes, index),
+        labels=release_labels(matrix),
         incomplete=incomplete(matrix),
         mismatched=[e for e in matrix["environments"] if e.get("build_mismatch")],
         case_errors=[
