@@ -10,7 +10,7 @@ from test_aggregate import ERROR, two_releases
 from exportmatrix.cli import main
 from exportmatrix.cli.matrix import merge_and_report
 from exportmatrix.merge import aggregate
-from exportmatrix.reports import outcome_changes
+from exportmatrix.reports import outcome_changes, terminal
 from exportmatrix.reports.terminal import MAX_LINES, render
 
 SEED = "attr.tensor_reassign"  # the behaviour every stream of streams_factory declares
@@ -328,3 +328,24 @@ def test_the_counts_of_too_many_paths_devices_and_shapes_are_summed_per_path(tmp
     assert len(text.splitlines()) <= MAX_LINES - 3
     assert "cells per outcome, all environments together (devices and shapes summed; each apart in matrix.md):" in text
     assert sum(counts(text)["path_3"].values()) == 16 * 8 * 2 * 2
+
+
+def test_the_release_notes_show_the_pairs_with_the_most_changes_of_the_worst_class(tmp_path, monkeypatch):
+    # 2.4 → 2.5: one cell became silent and many appeared; 2.5 → 2.6: three became silent
+    cells = {4: [], 5: [], 6: []}
+    for n in range(3):
+        cells[4].append(cell("s%d" % n, "p", "export-error"))
+        cells[5].append(cell("s%d" % n, "p", "export-error" if n else "diverges"))
+        cells[6].append(cell("s%d" % n, "p", "diverges"))
+    for n in range(20):
+        cells[4].append(cell("u%d" % n, "p", "unsupported"))
+        cells[5].append(cell("u%d" % n, "p", "holds"))
+        cells[6].append(cell("u%d" % n, "p", "holds"))
+    for minor, found in cells.items():
+        release(tmp_path, minor, found)
+    monkeypatch.setattr(terminal, "PAIR_LINES", 1)
+    notes = section(render(aggregate(tmp_path).matrix), "release notes")
+    assert notes[1:3] == [
+        "  2.5 → 2.6: 2 became silent",  # not the pair with more changes: the one with more of the worst class
+        "  ... and 1 more release pairs (every pair: exportmatrix changes)",
+    ]

@@ -193,6 +193,12 @@ def _alike(changes: list[Change]) -> list[list[Change]]:
     return groups
 
 
+def _worst(changes: list[Change]) -> tuple[int, int]:
+    """How bad a release pair's changes are: its worst class, then the most changes of that class."""
+    worst = min(change.severity for change in changes)
+    return worst, -sum(change.severity == worst for change in changes)
+
+
 def _changes(shown: View, full_form: str) -> list[str]:
     """Release notes: per release pair, the changes per class; then the
     changes that matter most, one line per group of alike changes: the worst
@@ -203,7 +209,7 @@ def _changes(shown: View, full_form: str) -> list[str]:
     lines = ["release notes: %d outcome changes between consecutive releases" % len(shown.changes)]
     pairs = release_pairs(shown.changes)
     # the pairs with the worst changes, in release order; the others counted
-    shown_pairs = sorted(pairs, key=lambda pair: (pairs[pair][0].severity, -len(pairs[pair])))[:PAIR_LINES]
+    shown_pairs = sorted(pairs, key=lambda pair: _worst(pairs[pair]))[:PAIR_LINES]
     for (build, before, after), found in [(pair, found) for pair, found in pairs.items() if pair in shown_pairs]:
         counted = Counter(change.kind for change in found)
         lines.append(
