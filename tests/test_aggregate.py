@@ -4,7 +4,7 @@ import json
 
 from streams_factory import environment, line, observation, write_stream
 
-from exportmatrix.base import write_json_atomically
+from exportmatrix.base import encode, write_json_atomically
 from exportmatrix.merge import aggregate
 from exportmatrix.schemas import problems
 
@@ -34,8 +34,8 @@ def test_streams_merge_into_a_schema_valid_matrix_in_release_order(tmp_path):
     merged = aggregate(tmp_path)
     assert merged.errors == []
     matrix = merged.matrix
-    assert problems("matrix", matrix) == []
-    assert matrix["schema"] == "exportmatrix/2"
+    assert problems("matrix", encode(matrix)) == []
+    assert matrix["schema"] == "exportmatrix/3"
     assert [e["id"] for e in matrix["environments"]] == ["torch-2.4.1+cu121-py3.11", "torch-2.10.0-py3.11"]
     assert matrix["behaviours"][0]["seed_test"] == "test_module_attribute_mutation_violation_positive_1"
     outcomes = {(o["environment"], o["outcome"]) for o in matrix["observations"]}
@@ -68,7 +68,7 @@ def test_a_failed_environment_stays_in_the_matrix_with_its_reason(tmp_path):
     (tmp_path / "torch-2.99-py3.11.jsonl").write_text(line("environment", failed) + "\n")
     two_releases(tmp_path)
     matrix = aggregate(tmp_path).matrix
-    assert problems("matrix", matrix) == []
+    assert problems("matrix", encode(matrix)) == []
     entry = [e for e in matrix["environments"] if e["id"] == "torch-2.99-py3.11"][0]
     assert entry["status"] == "install-failed" and "No solution" in entry["reason"]
     assert entry["python"] == "3.11" and entry["torch"] is None

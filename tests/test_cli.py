@@ -6,6 +6,7 @@ import sys
 
 from streams_factory import environment, observation, write_stream
 
+from exportmatrix.base import read_matrix
 from exportmatrix.cli import main
 
 
@@ -52,4 +53,4 @@ def test_aggregate_writes_the_matrix_and_prints_the_summary(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert ["compile_fullgraph", "1"] in [line.split() for line in done.stdout.splitlines()]  # its row of outcomes
-    assert json.loads((tmp_path / "results" / "matrix.json").read_text())["observations"][0]["outcome"] == "holds"
+    assert read_matrix(tmp_path / "results" / "matrix.json")["observations"][0]["outcome"] == "holds"

@@ -7,7 +7,7 @@ import json
 
 from streams_factory import environment, observation, write_stream
 
-from exportmatrix.base import SCHEMA_1, SEPARATOR, compact, evidence, reproducer, upgrade
+from exportmatrix.base import SCHEMA_1, SEPARATOR, compact, encode, evidence, reproducer, upgrade
 from exportmatrix.cli import main
 from exportmatrix.merge import aggregate
 from exportmatrix.schemas import problems
@@ -63,7 +63,7 @@ def streams(folder, header=HEADER, written_with=None):
 
 def test_each_text_is_stored_once_and_every_cell_gets_its_reproducer_back(tmp_path):
     matrix = aggregate(streams(tmp_path)).matrix
-    assert matrix["schema"] == "exportmatrix/2" and problems("matrix", matrix) == []
+    assert matrix["schema"] == "exportmatrix/3" and problems("matrix", encode(matrix)) == []
     # the capture code and the warning; the header template, "import torch", two captures, the classifier, main()
     assert len(matrix["texts"]) == 8 and matrix["texts"].count(CLASSIFY) == 1
     assert len(matrix["reproducers"]) == 2  # one per capture code: the headers are the template's
@@ -108,7 +108,7 @@ def test_an_exportmatrix_1_file_is_read_and_gives_the_same_reproducers(tmp_path,
     path = tmp_path / "old.json"
     path.write_text(json.dumps(as_version_1(matrix)))
     upgraded = upgrade(json.loads(path.read_text()))
-    assert upgraded["schema"] == "exportmatrix/2" and problems("matrix", upgraded) == []
+    assert upgraded["schema"] == "exportmatrix/3" and problems("matrix", encode(upgraded)) == []
     assert [evidence(upgraded, o) for o in upgraded["observations"]] == [
         evidence(matrix, o) for o in matrix["observations"]
     ]
@@ -119,7 +119,7 @@ def test_an_exportmatrix_1_file_is_read_and_gives_the_same_reproducers(tmp_path,
     (results / "matrix.json").write_text(path.read_text())
     assert main(["report", "--results", str(results)]) == 0
     assert main(["summary", str(path)]) == 0
-    assert compact(as_version_1(matrix), {})["schema"] == "exportmatrix/2"
+    assert compact(as_version_1(matrix), {})["schema"] == "exportmatrix/3"
 
 
 def test_repro_prints_a_cell_and_names_what_it_cannot_find(tmp_path, capsys):
@@ -134,3 +134,70 @@ def test_repro_prints_a_cell_and_names_what_it_cannot_find(tmp_path, capsys):
     (tmp_path / "bad.json").write_text('{"schema": "exportmatrix/9"}')
     assert main(["repro", str(tmp_path / "bad.json"), "2.4", "a", "b"]) == 2
     assert "schema = 'exportmatrix/9': not a matrix file" in capsys.readouterr().err
+
+
+def varied(folder):
+    """Two releases whose cells share a difference, lack a reproducer or a
+    duration, and carry a key or none: what the file's table must keep."""
+    shared = {"what": "buffer buf", "after_call": 1, "eager": "tensor([1.])", "exported": "tensor([2.])"}
+    for release, torch in RELEASES.items():
+        holds = {"reproducer": text_of(release, "export_strict", "holds")}
+        cells = [
+            observation("b.diverges", "export_strict", "diverges", {"differences": [shared], "duration_s": 0.25}),
+            observation("b.holds", "export_strict", "holds", holds),
+            observation("b.error", "dynamo_export", "export-error", {"phase": "capture", "error": {"type": "E"}}),
+        ]
+        cells[0]["key"] = "5df3b1e6c595d0f9"  # what the cell was run from; the others have none
+        write_stream(folder, environment("torch-%s-py3.11" % torch, release, torch, reproducer_header=HEADER), cells)
+    return aggregate(folder).matrix
+
+
+def test_the_file_is_a_table_that_gives_back_every_cell(tmp_path):
+    from exportmatrix.base import decode, read_matrix, write_matrix
+
+    matrix = varied(tmp_path / "envs")
+    path = tmp_path / "matrix.json"
+    write_matrix(path, matrix)
+    stored = json.loads(path.read_text())
+    assert stored["schema"] == "exportmatrix/3" and problems("matrix", stored) == []
+    table = stored["observations"]
+    assert table["values"]["environment"] == ["torch-2.4.1-py3.11", "torch-2.10.0-py3.11"]
+    assert len(table["rows"]) == 6 and len(stored["differences"]) == 1  # the shared difference, once
+    assert len(stored["evidence"]) == 3  # each distinct evidence once: reproducers and durations are columns
+    assert read_matrix(path) == matrix == decode(stored)
+    back = read_matrix(path)["observations"]
+    assert back[0]["key"] == "5df3b1e6c595d0f9" and "key" not in back[1]  # a cell without a key stays without one
+
+
+def test_a_reproducers_consecutive_blocks_are_stored_as_first_and_last(tmp_path):
+    from exportmatrix.base import read_matrix, write_matrix
+
+    matrix = aggregate(streams(tmp_path / "envs")).matrix
+    write_matrix(tmp_path / "matrix.json", matrix)
+    stored = json.loads((tmp_path / "matrix.json").read_text())
+    assert all(any(isinstance(run, list) for run in entry["blocks"]) for entry in stored["reproducers"])
+    back = read_matrix(tmp_path / "matrix.json")
+    assert back["reproducers"] == matrix["reproducers"]
+    assert [reproducer(back, o) for o in back["observations"]] == [
+        reproducer(matrix, o) for o in matrix["observations"]
+    ]
+
+
+def test_an_exportmatrix_2_file_is_read_as_it_is(tmp_path, capsys):
+    matrix = varied(tmp_path / "envs")
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({**matrix, "schema": "exportmatrix/2"}))  # each cell an object, as /2 wrote it
+    assert upgrade(json.loads(path.read_text())) == matrix
+    assert main(["repro", str(path), "2.4", "b.holds", "export_strict"]) == 0
+    assert capsys.readouterr().out == text_of("2.4", "export_strict", "holds")
+
+
+def test_a_damaged_table_is_named(tmp_path, capsys):
+    from exportmatrix.base import encode
+
+    stored = encode(varied(tmp_path / "envs"))
+    stored["observations"]["rows"][0][7] = 99  # an evidence the file does not have
+    path = tmp_path / "damaged.json"
+    path.write_text(json.dumps(stored))
+    assert main(["summary", str(path)]) == 2
+    assert "damaged.json: an exportmatrix/3 file whose cells cannot be read (IndexError" in capsys.readouterr().err

@@ -86,7 +86,9 @@ def schema(name):
 def test_the_outcome_vocabulary_is_the_one_both_schemas_list():
     line_outcomes = schema("line")["$defs"]["observation"]["properties"]["outcome"]["enum"]
     matrix = schema("matrix")
-    matrix_outcomes = matrix["properties"]["observations"]["items"]["properties"]["outcome"]["enum"]
+    matrix_outcomes = matrix["properties"]["observations"]["properties"]["values"]["properties"]["outcome"]["items"][
+        "enum"
+    ]
     assert [o.value for o in Outcome] == line_outcomes == matrix_outcomes
     assert len({o.symbol for o in Outcome}) == len(Outcome)  # a grid tells every outcome apart
 

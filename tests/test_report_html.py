@@ -118,7 +118,7 @@ def test_the_shapes_filter_in_a_real_browser(browser, tmp_path):
 
 
 def default_sized_matrix():
-    """As large as the default matrix: 16 releases x 40 behaviours x 8 capture
+    """As large as the default matrix: 16 releases x 86 behaviours x 8 capture
     paths, each cell with evidence and a reproducer whose blocks repeat as
     the suite's do (header template, behaviour, capture code per release, classifier)."""
     from exportmatrix.base import SEPARATOR, compact
@@ -132,7 +132,7 @@ def default_sized_matrix():
     for r, release in enumerate(releases):
         env_id = "torch-%s.1+cu121-py3.11" % release
         environments.append(environment(env_id, release, release + ".1+cu121"))
-        for b in range(40):
+        for b in range(86):
             for x, exporter in enumerate(exporters):
                 outcome = outcomes[(b + x + r // 4) % len(outcomes)]
                 fields = dict(id="behaviour.%d" % b, exporter=exporter, device="cpu", shapes="static", outcome=outcome)
@@ -157,9 +157,9 @@ def default_sized_matrix():
                         **observation(fields["id"], exporter, outcome, evidence),
                     }
                 )
-    behaviours = [dict(BEHAVIOUR_OF, id="behaviour.%d" % b) for b in range(40)]
+    behaviours = [dict(BEHAVIOUR_OF, id="behaviour.%d" % b) for b in range(86)]
     matrix = {
-        "schema": "exportmatrix/2",
+        "schema": "exportmatrix/3",
         "environments": environments,
         "behaviours": behaviours,
         "observations": observations,
@@ -184,7 +184,7 @@ def test_a_default_sized_page_opens_within_a_second_and_says_how_long_it_took(br
     ready = browser.execute_script("return window.exportmatrixReady")
     loaded = time.monotonic() - started
     assert ready is not None and [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
-    assert len(browser.find_elements(By.CSS_SELECTOR, "td.cell")) == len(matrix["observations"]) == 5120
+    assert len(browser.find_elements(By.CSS_SELECTOR, "td.cell")) == len(matrix["observations"]) == 11008
     browser.find_element(By.CSS_SELECTOR, 'td.cell[data-index="5000"]').click()
     shown = browser.find_element(By.ID, "ev-reproducer").get_attribute("textContent")
     from exportmatrix.base import reproducer
@@ -193,7 +193,7 @@ def test_a_default_sized_page_opens_within_a_second_and_says_how_long_it_took(br
     with capsys.disabled():
         print(
             "\npage of %d cells: %.2f MB; usable %.0f ms after navigation started (script done), "
-            "%.2f s for selenium's get()" % (5120, page.stat().st_size / 2**20, ready, loaded)
+            "%.2f s for selenium's get()" % (11008, page.stat().st_size / 2**20, ready, loaded)
         )
 
 

@@ -6,6 +6,7 @@ import re
 from streams_factory import environment, observation, write_stream
 from test_aggregate import ERROR, two_releases
 
+from exportmatrix.base import read_matrix
 from exportmatrix.cli import main
 from exportmatrix.merge import aggregate
 from exportmatrix.reports.markdown import render
@@ -111,7 +112,7 @@ def test_check_passes_on_its_own_baseline_and_fails_when_a_cell_moves(tmp_path, 
     assert main(["check", str(path), "--baseline", str(baseline)]) == 0
     assert "0 cells moved" in capsys.readouterr().out
 
-    moved = json.loads(path.read_text())
+    moved = read_matrix(path)
     moved["observations"][0]["outcome"] = "diverges"
     path.write_text(json.dumps(moved))
     assert main(["check", str(path), "--baseline", str(baseline)]) == 1
@@ -125,7 +126,7 @@ def test_check_refuses_a_file_that_is_not_a_baseline(tmp_path, capsys):
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"schema": "something-else/1", "cells": {}}))
     assert main(["check", str(path), "--baseline", str(other)]) == 2
-    assert "not an exportmatrix-baseline/1 file (nor an exportmatrix/2 matrix)" in capsys.readouterr().err
+    assert "not an exportmatrix-baseline/1 file (nor an exportmatrix/3 matrix)" in capsys.readouterr().err
 
 
 def test_report_renders_both_files_from_an_existing_matrix(tmp_path):

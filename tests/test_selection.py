@@ -9,7 +9,7 @@ import pytest
 from streams_factory import environment, observation, write_stream
 from test_config import VALID, write
 
-from exportmatrix.base import PATH_SETS_FILE, cell_key
+from exportmatrix.base import PATH_SETS_FILE, cell_key, encode, read_matrix
 from exportmatrix.cli import main
 from exportmatrix.cli.matrix import matrix_parser
 from exportmatrix.cli.matrix import session_options as matrix_session_options
@@ -267,7 +267,7 @@ def test_every_merged_cell_says_its_shapes_and_environments_what_was_asked(tmp_p
     assert old["observations"][0]["shapes"] == "static"  # a stream from before the shape axis
     assert "capture_paths" not in old["environments"][0]
     matrix = static_and_dynamic(tmp_path / "new")
-    assert problems("matrix", matrix) == []
+    assert problems("matrix", encode(matrix)) == []
     assert sorted(o["shapes"] for o in matrix["observations"]) == ["dynamic", "dynamic", "static", "static"]
     assert matrix["environments"][0]["capture_paths"] == ["deploy"]
     assert matrix["environments"][0]["shapes"] == ["static", "dynamic"]
@@ -279,7 +279,9 @@ def test_the_schemas_shapes_are_the_suites():
     line = schema("line")
     matrix = schema("matrix")
     assert line["$defs"]["observation"]["properties"]["shapes"]["enum"] == list(literals()["SHAPES"])
-    assert matrix["properties"]["observations"]["items"]["properties"]["shapes"]["enum"] == list(literals()["SHAPES"])
+    assert matrix["properties"]["observations"]["properties"]["values"]["properties"]["shapes"]["items"][
+        "enum"
+    ] == list(literals()["SHAPES"])
     assert line["$defs"]["environment"]["properties"]["shapes"]["items"]["enum"] == list(literals()["SHAPES"])
     assert matrix["properties"]["environments"]["items"]["properties"]["shapes"]["items"]["enum"] == list(
         literals()["SHAPES"]
@@ -292,7 +294,7 @@ def test_an_old_matrix_without_shapes_compares_equal_to_a_new_static_one(tmp_pat
     old = json.loads(json.dumps(new))
     for cell in old["observations"]:
         del cell["shapes"]
-    assert problems("matrix", old) == []  # an old matrix still validates
+    assert problems("matrix", encode(old)) == []  # an old matrix still validates
     assert differences(cells_by_key(old), cells_by_key(new)) == []
     assert compare(make_baseline(old)["cells"], new).moved == []
     assert compare(make_baseline(old)["cells"], new).new == []
@@ -311,7 +313,7 @@ def test_diff_and_baseline_name_dynamic_cells_and_keep_static_names(tmp_path, ca
     assert main(["diff", "2.4", "2.10", "--matrix", str(path), "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)["cells"]  # the dynamic cells agree: diverges in both
     assert row["cell"] == ["attr.tensor_reassign", "aoti", "cpu"]
-    moved = json.loads(path.read_text())
+    moved = read_matrix(path)
     (dynamic,) = [o for o in moved["observations"] if o["shapes"] == "dynamic" and "2.4" in o["environment"]]
     dynamic["outcome"] = "holds"
     drift = compare(make_baseline(matrix)["cells"], moved)
@@ -363,8 +365,12 @@ def test_a_static_only_matrix_keeps_its_headings(tmp_path):
 def test_the_page_carries_each_cells_shapes_and_a_shapes_filter(tmp_path):
     page = render_html(static_and_dynamic(tmp_path))
     assert 'id="filter-shapes"' in page
-    assert 'data-shapes="dynamic"' in page and 'data-shapes="static"' in page
-    assert "aoti on cpu, dynamic shapes <small>(build pypi)</small>" in page
     data = page.split('<script type="application/json" id="matrix-data">')[1].split("</script>")[0]
-    shown = json.loads(data)  # a cell: [environment, behaviour, exporter, device, shapes, ...], by index
-    assert sorted(shown["shapes"][cell[4]] for cell in shown["cells"]) == ["dynamic", "dynamic", "static", "static"]
+    shown = json.loads(data)  # the grids the script builds, and the cells as the matrix file's table
+    assert [(g["title"], g["shapes"]) for g in shown["grids"]] == [
+        ("aoti on cpu, static shapes", "static"),
+        ("aoti on cpu, dynamic shapes", "dynamic"),
+    ]
+    shapes = shown["columns"].index("shapes")
+    cells = sorted(shown["values"]["shapes"][cell[shapes]] for cell in shown["cells"])
+    assert cells == ["dynamic", "dynamic", "static", "static"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_matrix_end_to_end import VENVS, nox, repro
 
-from exportmatrix.base import evidence
+from exportmatrix.base import evidence, read_matrix
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ EXPORTERS = 10  # the default set's eight and the deploy set's two
 def deploy(root, config):
     results = config.parent / "deploy-results"
     done = nox(root, config, results, "-s", "matrix", "--", *ASK)
-    matrix = json.loads((results / "matrix.json").read_text())
+    matrix = read_matrix(results / "matrix.json")
     return done, matrix, results
 
 

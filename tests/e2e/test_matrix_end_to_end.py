@@ -19,6 +19,7 @@ from collections import defaultdict
 
 import pytest
 
+from exportmatrix.base import encode, read_matrix
 from exportmatrix.run.packages import installed_packages
 from exportmatrix.schemas import problems
 
@@ -46,7 +47,7 @@ def nox(root, config, results, *arguments):
 def run(root, config):
     results = config.parent / "results"
     done = nox(root, config, results, "-s", "matrix", "--", "--fresh")
-    matrix = json.loads((results / "matrix.json").read_text())
+    matrix = read_matrix(results / "matrix.json")
     return done, matrix, results
 
 
@@ -80,7 +81,7 @@ def venv_python(root, release):
 def test_the_session_fails_after_writing_a_valid_matrix_and_its_reports(run):
     done, matrix, results = run
     assert done.returncode != 0, done.stdout[-3000:]
-    assert problems("matrix", matrix) == []
+    assert problems("matrix", encode(matrix)) == []
     assert re.search(r"torch-2\.4: done in \d+ s", done.stdout)
     assert re.search(r"torch-2\.10: done in \d+ s \(its suite used \d+ CPU-seconds\)", done.stdout)
     assert "torch-2.99: FAILED" in done.stdout
@@ -260,7 +261,7 @@ def test_the_ci_fan_out_gives_the_same_matrix_as_one_machine(run, root, config, 
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    fanned = json.loads((merged / "matrix.json").read_text())
+    fanned = read_matrix(merged / "matrix.json")
     ids = {environment(matrix, r)["id"] for r in ("2.4", "2.10")}
     assert {e["id"] for e in fanned["environments"]} == ids
     assert comparable(fanned, ids) == comparable(matrix, ids)
@@ -292,8 +293,8 @@ def test_exportmatrix_run_observes_an_installed_torch_and_merges(run, root, tmp_
     merged = subprocess.run(
         [sys.executable, "-m", "exportmatrix", "aggregate", "--results", str(results)], capture_output=True, text=True
     )
-    together = json.loads((results / "matrix.json").read_text())
-    assert problems("matrix", together) == [] and "torch-2.99" in merged.stdout + merged.stderr
+    together = read_matrix(results / "matrix.json")
+    assert problems("matrix", encode(together)) == [] and "torch-2.99" in merged.stdout + merged.stderr
     installed = [e for e in together["environments"] if e["build"] == "installed"]
     assert [e["id"] for e in installed] == [environment(matrix, "2.4")["id"] + "-installed"]
     mine = {k: v["outcome"] for k, v in cells_of(together, installed[0]["id"]).items()}
@@ -340,7 +341,7 @@ def test_each_environment_records_its_full_package_set_and_a_replay_rebuilds_it_
         timeout=1800,
     )
     assert done.returncode != 0, done.stdout[-2000:]
-    replayed = json.loads((replay / "matrix.json").read_text())
+    replayed = read_matrix(replay / "matrix.json")
     rebuilt = environment(replayed, "2.4")
     assert rebuilt["status"] == "ok" and rebuilt["locked_from"] == str(path)
     assert rebuilt["packages"] == environment(recorded, "2.4")["packages"]

@@ -2,13 +2,14 @@
 characters, a 1 MB message, bytes that are not UTF-8. The JSON stays valid,
 the Markdown stays a table, the HTML page shows them as text and loads."""
 
-import json
 import re
 import subprocess
 import sys
 
 from selenium.webdriver.common.by import By
 from streams_factory import environment, line, observation
+
+from exportmatrix.base import read_matrix
 
 SCRIPT = "<script>window.pwned = 1</script><img src=x onerror='window.pwned = 2'>"
 HUGE = "x" * 1_000_000
@@ -64,7 +65,7 @@ def test_hostile_strings_stay_data_everywhere(tmp_path, browser):
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
 
-    matrix = json.loads((results / "matrix.json").read_text(encoding="utf-8"))  # valid JSON, valid UTF-8
+    matrix = read_matrix(results / "matrix.json")  # valid JSON, valid UTF-8
     messages = [o["evidence"].get("error", {}).get("message") for o in matrix["observations"]]
     assert SCRIPT in messages and HUGE in messages
 

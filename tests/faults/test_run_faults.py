@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from exportmatrix.base import encode, read_matrix
 from exportmatrix.run import ResultsLock
 from exportmatrix.schemas import problems
 from exportmatrix.streams import read_stream
@@ -81,8 +82,8 @@ def test_environments_that_cannot_be_built_are_recorded_and_the_rest_run(root, t
         timeout=1200,
     )
     assert done.returncode != 0
-    matrix = json.loads((results / "matrix.json").read_text())
-    assert problems("matrix", matrix) == []
+    matrix = read_matrix(results / "matrix.json")
+    assert problems("matrix", encode(matrix)) == []
     by_session = {e["session"]: e for e in matrix["environments"]}
     assert by_session["torch-2.4"]["status"] == "ok"
     for session in ("torch-2.10", "torch-2.10-dead"):
@@ -141,7 +142,7 @@ def test_a_run_killed_halfway_resumes_without_redoing_complete_environments(root
     assert done.returncode == 0, done.stdout[-2000:]
     assert "%s: unchanged since its last complete run, reused" % finished in done.stdout
     assert "%s: done" % interrupted in done.stdout
-    matrix = json.loads((results / "matrix.json").read_text())
+    matrix = read_matrix(results / "matrix.json")
     assert [e["status"] for e in matrix["environments"]] == ["ok", "ok"]
     assert list(envs.glob("*.partial")) == []
 
@@ -204,5 +205,5 @@ def test_unreadable_results_files_are_named_and_the_rest_merged(tmp_path):
         ("foreign.jsonl:1", "not an exportmatrix-line/1 line"),
     ):
         assert any(name in line and problem in line for line in done.stderr.splitlines()), (name, done.stderr)
-    matrix = json.loads((tmp_path / "results" / "matrix.json").read_text())
+    matrix = read_matrix(tmp_path / "results" / "matrix.json")
     assert [e["id"] for e in matrix["environments"]] == ["torch-2.4.1-py3.11"]

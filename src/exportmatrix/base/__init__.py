@@ -1,11 +1,22 @@
 """What every step of the data flow shares, below all of them: the outcome
 vocabulary, the release ordering, atomic writes, and the matrix's own shape."""
 
-from exportmatrix.base.compact import SEPARATOR, compact, evidence, reproducer, upgrade
+from exportmatrix.base.compact import (
+    SEPARATOR,
+    compact,
+    decode,
+    encode,
+    evidence,
+    read_matrix,
+    reproducer,
+    upgrade,
+    write_matrix,
+)
 from exportmatrix.base.files import publish, write_atomically, write_json_atomically
 from exportmatrix.base.matrix import (
     SCHEMA,
     SCHEMA_1,
+    SCHEMA_2,
     STATIC,
     CellKey,
     Matrix,
@@ -29,6 +40,7 @@ __all__ = [
     "NOT_OBSERVED",
     "SCHEMA",
     "SCHEMA_1",
+    "SCHEMA_2",
     "SEPARATOR",
     "STATIC",
     "SYMBOLS",
@@ -39,13 +51,16 @@ __all__ = [
     "cell_index",
     "cell_key",
     "compact",
+    "decode",
     "distinct",
+    "encode",
     "evidence",
     "exact_version",
     "find_environment",
     "incomplete",
     "label",
     "publish",
+    "read_matrix",
     "release_key",
     "release_label",
     "reproducer",
@@ -54,4 +69,5 @@ __all__ = [
     "upgrade",
     "write_atomically",
     "write_json_atomically",
+    "write_matrix",
 ]

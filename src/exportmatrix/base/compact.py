@@ -1,7 +1,14 @@
-"""What a compact matrix (schema exportmatrix/2) stores once: every distinct
-text (`texts`: blocks of reproducers, capture code, warnings) and every
-distinct reproducer as a sequence of blocks (`reproducers`); a cell's
-evidence names them by index (`reproducer`, `exporter_detail`, `warnings`).
+"""What a compact matrix stores once: every distinct text (`texts`: blocks
+of reproducers, capture code, warnings) and every distinct reproducer as a
+sequence of blocks (`reproducers`); a cell's evidence names them by index
+(`reproducer`, `exporter_detail`, `warnings`). That is the matrix readers
+hold (schema exportmatrix/3 in memory; /2 files were stored this way).
+
+The file (exportmatrix/3, `encode`/`decode`) goes further: the cells are a
+table, one row per cell, whose repeated values (environment, behaviour,
+capture path, outcome, ...) are indexes of lists kept once; each distinct
+evidence and each distinct difference is stored once; a reproducer's
+consecutive blocks are written as [first, last].
 
 A reproducer's first block says what it says of its own cell from the
 cell's fields only; where it is exactly the suite's template (the stream
@@ -12,9 +19,12 @@ reading."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from exportmatrix.base.matrix import SCHEMA, SCHEMA_1, Matrix, shapes_of
+from exportmatrix.base.files import write_json_atomically
+from exportmatrix.base.matrix import SCHEMA, SCHEMA_1, SCHEMA_2, Matrix, shapes_of
 
 SEPARATOR = "\n\n\n"  # between the blocks of a reproducer (two blank lines)
 
@@ -121,13 +131,118 @@ def compact(matrix: Matrix, templates: dict[str, str]) -> Matrix:
 
 
 def upgrade(document: Any, name: str = "the matrix") -> Matrix:
-    """A matrix file's contents as exportmatrix/2 (an exportmatrix/1 one compacted)."""
+    """A matrix file's contents as its readers hold it: an exportmatrix/3
+    file decoded, a /2 one as it is, a /1 one compacted."""
     schema = document.get("schema") if isinstance(document, dict) else None
     if schema == SCHEMA:
-        return document
+        if isinstance(document.get("observations"), list):
+            return document  # already held as readers hold it
+        try:
+            return decode(document)
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            problem = "%s: %s" % (type(error).__name__, error)
+            raise ValueError("%s: an %s file whose cells cannot be read (%s)" % (name, SCHEMA, problem)) from None
+    if schema == SCHEMA_2:
+        return {**document, "schema": SCHEMA}
     if schema == SCHEMA_1:
         return compact(document, {})
-    raise ValueError("%s: schema = %r: not a matrix file (expected %s or %s)" % (name, schema, SCHEMA, SCHEMA_1))
+    expected = ", ".join((SCHEMA, SCHEMA_2, SCHEMA_1))
+    raise ValueError("%s: schema = %r: not a matrix file (expected one of %s)" % (name, schema, expected))
+
+
+# the file's table of cells: these columns' values are indexes of their lists
+INTERNED = ("environment", "behaviour", "exporter", "device", "shapes", "outcome")
+COLUMNS = INTERNED + ("key", "evidence", "reproducer", "duration_s")
+APART = ("reproducer", "duration_s")  # evidence fields that differ cell by cell: columns of their own
+
+
+class _Kept:
+    """JSON values kept once, by first appearance; each named by its index."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self._index: dict[str, int] = {}
+
+    def add(self, value: Any) -> int:
+        key = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        if key not in self._index:
+            self._index[key] = len(self.values)
+            self.values.append(value)
+        return self._index[key]
+
+
+def _runs(indexes: list[int]) -> list[Any]:
+    """[2, 3, 4, 9, 5] → [[2, 4], 9, 5]: consecutive indexes as [first, last]."""
+    runs: list[Any] = []
+    for index in indexes:
+        last = runs[-1] if runs else None
+        if isinstance(last, list) and index == last[1] + 1:
+            last[1] = index
+        elif isinstance(last, int) and index == last + 1:
+            runs[-1] = [last, index]
+        else:
+            runs.append(index)
+    return runs
+
+
+def _unruns(runs: list[Any]) -> list[int]:
+    indexes: list[int] = []
+    for run in runs:
+        indexes += range(run[0], run[1] + 1) if isinstance(run, list) else [run]
+    return indexes
+
+
+def encode(matrix: Matrix) -> dict[str, Any]:
+    """The matrix as its file stores it (exportmatrix/3): `decode` gives it back."""
+    interned = {name: _Kept() for name in INTERNED}
+    evidences, differences = _Kept(), _Kept()
+    rows = []
+    for observation in matrix["observations"]:
+        unknown = set(observation) - set(COLUMNS)
+        if unknown:
+            raise ValueError("a cell with fields the file has no column for: %s" % ", ".join(sorted(unknown)))
+        found = dict(observation["evidence"])
+        apart = [found.pop(name, None) for name in APART]
+        if isinstance(found.get("differences"), list):
+            found["differences"] = [differences.add(d) for d in found["differences"]]
+        fields = {**observation, "shapes": shapes_of(observation)}
+        row = [interned[name].add(fields[name]) for name in INTERNED]
+        rows.append(row + [observation.get("key"), evidences.add(found), *apart])
+    reproducers = [{**entry, "blocks": _runs(entry["blocks"])} for entry in matrix["reproducers"]]
+    return {
+        **{name: value for name, value in matrix.items() if name != "observations"},
+        "schema": SCHEMA,
+        "reproducers": reproducers,
+        "differences": differences.values,
+        "evidence": evidences.values,
+        "observations": {
+            "columns": list(COLUMNS),
+            "values": {name: kept.values for name, kept in interned.items()},
+            "rows": rows,
+        },
+    }
+
+
+def decode(document: dict[str, Any]) -> Matrix:
+    """An exportmatrix/3 file's contents as readers hold them: each cell a
+    dict of its own (its evidence too), each reproducer's blocks listed."""
+    table = document["observations"]
+    columns, values = table["columns"], table["values"]
+    evidences, differences = document["evidence"], document["differences"]
+    observations = []
+    for row in table["rows"]:
+        cell = dict(zip(columns, row))
+        found = dict(evidences[cell.pop("evidence")])
+        if isinstance(found.get("differences"), list):
+            found["differences"] = [dict(differences[i]) for i in found["differences"]]
+        found.update({name: cell.pop(name) for name in APART if cell.get(name) is not None})
+        observation = {name: values[name][index] if name in values else index for name, index in cell.items()}
+        kept = {name: value for name, value in observation.items() if value is not None}  # "key" may be absent
+        observations.append({**kept, "evidence": found})
+    matrix = {name: value for name, value in document.items() if name not in ("evidence", "differences")}
+    matrix["reproducers"] = [{**entry, "blocks": _unruns(entry["blocks"])} for entry in document["reproducers"]]
+    matrix["observations"] = observations
+    return matrix
 
 
 def reproducer(matrix: Matrix, observation: dict[str, Any]) -> str | None:
@@ -140,3 +255,16 @@ def reproducer(matrix: Matrix, observation: dict[str, Any]) -> str | None:
     if entry["header"] is not None:
         blocks.insert(0, matrix["texts"][entry["header"]].format(**header_fields(matrix, observation)))
     return SEPARATOR.join(blocks)
+
+
+def read_matrix(path: str | Path) -> Matrix:
+    """A matrix file (exportmatrix/3, /2 or /1) as readers hold it."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return upgrade(json.load(handle), str(path))
+    except json.JSONDecodeError as error:
+        raise ValueError("%s: not JSON (%s)" % (path, error)) from None
+
+
+def write_matrix(path: Path, matrix: Matrix) -> None:
+    write_json_atomically(path, encode(matrix), indent=None)  # compact: machines read it

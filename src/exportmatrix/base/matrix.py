@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-SCHEMA = "exportmatrix/2"  # the const of schemas/matrix.schema.json (a test keeps them equal)
+SCHEMA = "exportmatrix/3"  # the const of schemas/matrix.schema.json (a test keeps them equal)
+SCHEMA_2 = "exportmatrix/2"  # each cell an object of its own: still read
 SCHEMA_1 = "exportmatrix/1"  # each reproducer in full: still read (upgraded on reading)
 
 Matrix = dict[str, Any]

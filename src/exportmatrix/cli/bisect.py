@@ -20,7 +20,6 @@ could not be observed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -30,7 +29,7 @@ from typing import Any, Callable
 
 from packaging.version import InvalidVersion, Version
 
-from exportmatrix.base import NOXFILE, cell_index, exact_version, label, upgrade
+from exportmatrix.base import NOXFILE, cell_index, exact_version, label, read_matrix
 from exportmatrix.config import (
     EXTRA_RELEASES,
     ConfigError,
@@ -212,7 +211,7 @@ class Bisect:
     def _matrix(self) -> dict[str, Any] | None:
         path = self.results / "matrix.json"
         try:
-            return upgrade(json.loads(path.read_text()), str(path))
+            return read_matrix(path)
         except (OSError, ValueError):
             return None
 

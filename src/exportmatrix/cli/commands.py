@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.base import cell_index, evidence, find_environment, release_key, reproducer, upgrade
+from exportmatrix.base import cell_index, evidence, find_environment, read_matrix, release_key, reproducer
 from exportmatrix.cli.matrix import merge_and_report
 from exportmatrix.config import load, plan
 from exportmatrix.merge import (
@@ -29,15 +29,6 @@ from exportmatrix.merge import (
 from exportmatrix.reports import terminal, write_reports
 from exportmatrix.reports.changes import CHANGE_CLASSES, Change, outcome_changes, release_labels, release_pairs, select
 from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_problems, run_installed
-
-
-def load_matrix(path: str | Path) -> dict[str, Any]:
-    """A matrix file as exportmatrix/2 (an exportmatrix/1 file is upgraded)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return upgrade(json.load(handle), str(path))
-    except json.JSONDecodeError as error:
-        raise ValueError("%s: not JSON (%s)" % (path, error)) from None
 
 
 def environments(arguments: argparse.Namespace) -> int:
@@ -60,7 +51,7 @@ def aggregate(arguments: argparse.Namespace) -> int:
 
 def report(arguments: argparse.Namespace) -> int:
     results = Path(arguments.results)
-    for path in write_reports(load_matrix(results / "matrix.json"), results):
+    for path in write_reports(read_matrix(results / "matrix.json"), results):
         print("exportmatrix: wrote %s" % path)
     return 0
 
@@ -69,11 +60,11 @@ def diff(arguments: argparse.Namespace) -> int:
     """Cells whose outcome differs, then how the package sets differ: of each
     environment the two files share, or of the two environments named."""
     if Path(arguments.a).is_file() and Path(arguments.b).is_file():
-        first, second = load_matrix(arguments.a), load_matrix(arguments.b)
+        first, second = read_matrix(arguments.a), read_matrix(arguments.b)
         rows = differences(cells_by_key(first), cells_by_key(second))
         pairs = paired_environments(first, second)
     else:
-        matrix = load_matrix(arguments.matrix)
+        matrix = read_matrix(arguments.matrix)
         a, b = find_environment(matrix, arguments.a), find_environment(matrix, arguments.b)
         rows = differences(cells_by_key(matrix, a), cells_by_key(matrix, b))
         by_id = {e["id"]: e for e in matrix["environments"]}
@@ -152,13 +143,13 @@ def summary(arguments: argparse.Namespace) -> int:
     """The short summary, naming the reports written next to the matrix file; or with --full the long one."""
     path = Path(arguments.matrix)
     reports = [report for report in (path.with_name("matrix.md"), path.with_name("matrix.html")) if report.is_file()]
-    print(terminal.render(load_matrix(path), arguments.full, [path, *reports]))
+    print(terminal.render(read_matrix(path), arguments.full, [path, *reports]))
     return 0
 
 
 def repro(arguments: argparse.Namespace) -> int:
     """One cell's standalone reproducer, assembled from the matrix."""
-    matrix = load_matrix(arguments.matrix)
+    matrix = read_matrix(arguments.matrix)
     environment = find_environment(matrix, arguments.environment)
     key = (environment, arguments.behaviour, arguments.exporter, arguments.device, arguments.shapes)
     observation = cell_index(matrix).get(key)
@@ -175,7 +166,7 @@ def repro(arguments: argparse.Namespace) -> int:
 
 def changes(arguments: argparse.Namespace) -> int:
     """The classified outcome changes (release notes), as text or JSON."""
-    matrix = load_matrix(arguments.matrix)
+    matrix = read_matrix(arguments.matrix)
     releases = list(
         dict.fromkeys(release_labels(matrix)[e["id"]] for e in sorted(matrix["environments"], key=release_key))
     )

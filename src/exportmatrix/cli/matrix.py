@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from exportmatrix.base import incomplete, write_json_atomically
+from exportmatrix.base import incomplete, write_matrix
 from exportmatrix.config import ConfigError, Environment, Locks, MatrixConfig, default_matrix, plan
 from exportmatrix.merge import aggregate
 from exportmatrix.reports import terminal, write_reports
@@ -43,7 +43,7 @@ def merge_and_report(
     (what is there is written all the same)."""
     source = streams or envs_dir(results)
     merged = aggregate(source, sessions)
-    write_json_atomically(results / "matrix.json", merged.matrix, indent=None)  # compact: machines read it
+    write_matrix(results / "matrix.json", merged.matrix)
     written = write_reports(merged.matrix, results)
     print(terminal.render(merged.matrix, written=[results / "matrix.json", *written]))
     for error in merged.errors:

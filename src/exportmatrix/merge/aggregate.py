@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.base import SCHEMA, compact, release_key, shapes_of
+from exportmatrix.base import SCHEMA, compact, encode, release_key, shapes_of
 from exportmatrix.schemas import problems
 from exportmatrix.streams import Stream, StreamError, read_stream
 
@@ -120,7 +120,7 @@ def aggregate(envs_dir: Path, sessions: set[str] | None = None) -> Aggregated:
             errors.append("%s: environment %s is also in %s" % (stream.path, env_id, seen[env_id]))
         seen[env_id] = stream.path
     matrix = merge([s for s in streams if seen[s.environment["id"]] == s.path])
-    found = problems("matrix", matrix)
+    found = problems("matrix", encode(matrix))  # the file it will be
     if found:
         raise ValueError("the merged matrix breaks its schema: " + "; ".join(found[:5]))
     return Aggregated(matrix, errors)

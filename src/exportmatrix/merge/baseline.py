@@ -15,7 +15,8 @@ from typing import Any, Union
 
 from exportmatrix.base import SCHEMA as MATRIX_SCHEMA
 from exportmatrix.base import SCHEMA_1 as MATRIX_SCHEMA_1
-from exportmatrix.base import STATIC, shapes_of, write_json_atomically
+from exportmatrix.base import SCHEMA_2 as MATRIX_SCHEMA_2
+from exportmatrix.base import STATIC, shapes_of, upgrade, write_json_atomically
 
 SCHEMA = "exportmatrix-baseline/1"
 
@@ -80,10 +81,12 @@ def baseline_of(document: Any, name: str = "the baseline") -> Baseline:
     """A baseline file's contents, or a matrix (schema exportmatrix/2 or /1) taken
     as the baseline, so one matrix can be checked cell for cell against another."""
     schema = document.get("schema") if isinstance(document, dict) else None
-    if schema in (MATRIX_SCHEMA, MATRIX_SCHEMA_1):
-        if not isinstance(document.get("environments"), list) or not isinstance(document.get("observations"), list):
-            raise ValueError("%s: an %s matrix without its environments and observations" % (name, MATRIX_SCHEMA))
-        return Baseline(outcomes(document), statuses(document))
+    if schema in (MATRIX_SCHEMA, MATRIX_SCHEMA_2, MATRIX_SCHEMA_1):
+        if not isinstance(document.get("environments"), list) or "observations" not in document:
+            raise ValueError("%s: an %s matrix without its environments and observations" % (name, schema))
+        # only the cells' outcomes are read: a file's table of cells is decoded, a list read as it is
+        matrix = document if isinstance(document["observations"], list) else upgrade(document, name)
+        return Baseline(outcomes(matrix), statuses(matrix))
     if schema != SCHEMA or not isinstance(document.get("cells"), dict):
         raise ValueError("%s: not an %s file (nor an %s matrix)" % (name, SCHEMA, MATRIX_SCHEMA))
     cells = document["cells"]

@@ -20,6 +20,9 @@ FIXED = "fixed"  # it holds now
 # worst first: the order reports list them in
 CHANGE_CLASSES = (BECAME_SILENT, BROKE, CRASH, BECAME_LOUD, ERROR_CHANGED, DIVERGES_DIFFERENTLY, SUPPORT_CHANGED, FIXED)
 WORST = (BECAME_SILENT, BROKE)  # release notes list these cells with their evidence
+# the page counts these (the outcome stays an error, or a path comes or goes) and lists the rest;
+# matrix.md and `exportmatrix changes` list every change
+COUNTED = (ERROR_CHANGED, SUPPORT_CHANGED)
 ERRORS = (Outcome.EXPORT_ERROR, Outcome.RUN_ERROR)
 
 

@@ -1,75 +1,59 @@
 """results/matrix.html: one self-contained page (no CDN, works from disk).
 
-The grid is rendered by Jinja with autoescaping; the evidence of each cell
-travels as JSON (Jinja's tojson escapes <, > and &, so a hostile message
-cannot close the script) and the page shows it with textContent only.
+Release notes, changes and environments are rendered by Jinja with
+autoescaping. The cells travel as JSON in the matrix file's own compact
+table (Jinja's tojson escapes <, > and &, so a hostile message cannot close
+the script); the page's script builds the grids from it and shows text with
+textContent only: 11,008 cells as markup would be most of the page.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from exportmatrix.base import NOT_OBSERVED, SEPARATOR, SYMBOLS, Matrix, shapes_of, upgrade
-from exportmatrix.reports.view import view
+from exportmatrix.base import NOT_OBSERVED, SEPARATOR, SYMBOLS, Matrix, encode, upgrade
+from exportmatrix.reports.changes import COUNTED
+from exportmatrix.reports.view import View, view
 
 
-class _Table:
-    """Values kept once, by first appearance; a cell names each by index."""
-
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-        self._index: dict[str, int] = {}
-
-    def add(self, value: Any) -> int:
-        key = json.dumps(value, sort_keys=True)
-        if key not in self._index:
-            self._index[key] = len(self.values)
-            self.values.append(value)
-        return self._index[key]
-
-
-def page_data(matrix: Matrix) -> dict[str, Any]:
-    """What the page's script needs, each repeated value once: a cell is
-    [environment, behaviour, exporter, device, shapes, outcome, evidence,
-    reproducer (-1: none), duration], the first seven indexes of tables;
-    reproducers are the matrix's own (texts and sequences, stored once)."""
-    environments = [{"id": e["id"], "torch": e.get("torch"), "python": e.get("python")} for e in matrix["environments"]]
-    behaviours = [{"id": b["id"], "description": b["description"]} for b in matrix["behaviours"]]
-    tables = {name: _Table() for name in ("exporters", "devices", "shapes", "outcomes", "evidence")}
-    env_index = {e["id"]: i for i, e in enumerate(environments)}
-    behaviour_index = {b["id"]: i for i, b in enumerate(behaviours)}
-    cells = []
-    for observation in matrix["observations"]:
-        evidence = dict(observation["evidence"])
-        reproducer = evidence.pop("reproducer", None)
-        duration = evidence.pop("duration_s", None)
-        if observation["behaviour"] not in behaviour_index:  # a cell without its declaration
-            behaviour_index[observation["behaviour"]] = len(behaviours)
-            behaviours.append({"id": observation["behaviour"], "description": ""})
-        cells.append(
-            [
-                env_index[observation["environment"]],
-                behaviour_index[observation["behaviour"]],
-                tables["exporters"].add(observation["exporter"]),
-                tables["devices"].add(observation["device"]),
-                tables["shapes"].add(shapes_of(observation)),
-                tables["outcomes"].add(observation["outcome"]),
-                tables["evidence"].add(evidence),
-                -1 if reproducer is None else reproducer,
-                duration,
-            ]
-        )
+def page_data(matrix: Matrix, shown: View) -> dict[str, Any]:
+    """What the page's script needs: the cells as the matrix file stores
+    them (base.compact.encode: a table of rows whose repeated values are
+    stored once), less what the page never shows (each cell's key), and
+    each grid as rows of cell indexes, which the script renders."""
+    encoded = encode(matrix)
+    table = encoded["observations"]
+    dropped = table["columns"].index("key")
+    behaviours = [{"id": b["id"], "description": b["description"], "tags": b["tags"]} for b in shown.behaviours]
+    row_of = {b["id"]: i for i, b in enumerate(behaviours)}
+    grids = [
+        {
+            "exporter": grid.exporter,
+            "device": grid.device,
+            "shapes": grid.shapes,
+            "title": grid.title,
+            "build": grid.build,
+            "environments": [[e["id"], shown.labels[e["id"]]] for e in grid.environments],
+            "rows": [[row_of[row.behaviour["id"]], row.cells] for row in grid.rows],
+        }
+        for grid in shown.grids
+    ]
     return {
-        "environments": environments,
+        "environments": {e["id"]: {"torch": e.get("torch"), "python": e.get("python")} for e in matrix["environments"]},
         "behaviours": behaviours,
-        **{name: table.values for name, table in tables.items()},
-        "cells": cells,
-        "texts": matrix["texts"],
-        "reproducers": matrix["reproducers"],
+        "columns": [c for i, c in enumerate(table["columns"]) if i != dropped],
+        "values": table["values"],
+        "cells": [row[:dropped] + row[dropped + 1 :] for row in table["rows"]],
+        "evidence": encoded["evidence"],
+        "differences": encoded["differences"],
+        "texts": encoded["texts"],
+        "reproducers": encoded["reproducers"],
         "separator": SEPARATOR,
+        "grids": grids,
+        "symbols": dict(SYMBOLS),
+        "not_observed": NOT_OBSERVED,
     }
 
 
@@ -80,9 +64,10 @@ def render(matrix: Matrix) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    templates.policies["json.dumps_kwargs"] = {"separators": (",", ":")}  # the page's data without spaces
     matrix = upgrade(matrix)
     shown = view(matrix)
-    data = page_data(matrix)
+    data = page_data(matrix, shown)
     # the pair filter: each release note's changed cells, both sides
     data["pairs"] = [sorted({i for cell in note.cells for i in (cell.before, cell.after)}) for note in shown.notes]
     return templates.get_template("matrix.html.j2").render(
@@ -97,6 +82,7 @@ def render(matrix: Matrix) -> str:
         outcomes=list(SYMBOLS),
         symbols=SYMBOLS,
         not_observed=NOT_OBSERVED,
-        changes=["%s: %s" % (c.kind, c) for c in shown.changes],
+        changes=["%s: %s" % (c.kind, c) for c in shown.changes if c.kind not in COUNTED],
+        counted=[(kind, n) for kind in COUNTED if (n := sum(c.kind == kind for c in shown.changes))],
         failed=shown.incomplete,
     )
