@@ -35,9 +35,7 @@ Run it with that torch installed. It prints OUTCOME: <outcome> as judged by
 exportmatrix's own rule (its classify.py, carried verbatim below), then the evidence.
 """'''
 
-TEMPLATE = (
-    HEADER
-    + '''
+TEMPLATE = HEADER + '''
 
 
 {future}import io
@@ -172,7 +170,6 @@ def main():
 
 main()
 '''
-)
 
 
 @lru_cache(maxsize=None)
