@@ -26,6 +26,8 @@ from exportmatrix.config import EXTRA_RELEASES, ConfigError, extra_releases, loa
 from exportmatrix.run import Locked, ResultsLock, run_environment, session_options  # noqa: E402
 
 nox.needs_version = ">=2024.10.9"
+if os.environ.get("EXPORTMATRIX_ENVDIR"):  # `exportmatrix matrix` from another directory: its .nox, not the package's
+    nox.options.envdir = os.environ["EXPORTMATRIX_ENVDIR"]
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests"]
 

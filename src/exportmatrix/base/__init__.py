@@ -30,10 +30,11 @@ from exportmatrix.base.matrix import (
 )
 from exportmatrix.base.outcomes import NOT_OBSERVED, SYMBOLS, Outcome, label, symbol
 from exportmatrix.base.releases import exact_version, release_key, release_label
-from exportmatrix.base.suite import CATALOGUE_DIR, NOXFILE, PATH_SETS_FILE, SUITE_DIR
+from exportmatrix.base.suite import CATALOGUE_DIR, DEFAULT_CONFIG, NOXFILE, PATH_SETS_FILE, SUITE_DIR
 
 __all__ = [
     "CATALOGUE_DIR",
+    "DEFAULT_CONFIG",
     "NOXFILE",
     "PATH_SETS_FILE",
     "SUITE_DIR",

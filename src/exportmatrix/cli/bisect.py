@@ -30,6 +30,7 @@ from typing import Any, Callable
 from packaging.version import InvalidVersion, Version
 
 from exportmatrix.base import NOXFILE, cell_index, exact_version, label, read_matrix
+from exportmatrix.cli.front import config_path
 from exportmatrix.config import (
     EXTRA_RELEASES,
     ConfigError,
@@ -321,7 +322,7 @@ def bisect(
     started = time.monotonic()
     cell = Cell(arguments.behaviour, arguments.exporter, arguments.device, arguments.shapes)
     try:
-        config = load(arguments.config)
+        config = load(config_path(arguments.config))
         build = arguments.build or config.default_build
         if build not in config.builds:
             raise UsageError("--build %s: unknown (%s declares: %s)" % (build, config.path, ", ".join(config.builds)))

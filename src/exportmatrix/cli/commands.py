@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from exportmatrix.base import cell_index, evidence, find_environment, read_matrix, release_key, reproducer
+from exportmatrix.cli.front import config_path
 from exportmatrix.cli.matrix import merge_and_report
 from exportmatrix.config import load, plan
 from exportmatrix.merge import (
@@ -32,7 +33,7 @@ from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_
 
 
 def environments(arguments: argparse.Namespace) -> int:
-    planned = plan(load(arguments.config), arguments.releases or None, arguments.builds or None)
+    planned = plan(load(config_path(arguments.config)), arguments.releases or None, arguments.builds or None)
     if arguments.json:
         described = [{**e.describe(), "python": e.python, "install": e.install_steps()} for e in planned]
         print(json.dumps(described, indent=1))

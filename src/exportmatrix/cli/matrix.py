@@ -70,8 +70,9 @@ def merge_and_report(
     return 1 if merged.errors or incomplete(merged.matrix) or absent else 0
 
 
-def matrix_parser() -> argparse.ArgumentParser:
+def matrix_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        add_help=add_help,
         prog="nox -s matrix --",
         description="Run the environments of the default build (or the named releases and builds), "
         "then merge their results into results/matrix.json and print a summary.",

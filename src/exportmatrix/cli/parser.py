@@ -16,9 +16,17 @@ AddParser = Callable[..., argparse.ArgumentParser]  # a subcommand's add_parser
 RESULTS_HELP = "the results folder (default: results)"
 
 
+def _fronts(add: AddParser) -> None:
+    """Listed here for --help; main() hands their arguments on (cli/front.py)."""
+    add("matrix", add_help=False, help="run the matrix from this directory (see `exportmatrix matrix --help`)")
+    add("nox", add_help=False, help="run nox with the tool's sessions from this directory (`exportmatrix nox --list`)")
+
+
 def _environments(add: AddParser) -> None:
     sub = add("environments", help="list the environments matrix.toml declares")
-    sub.add_argument("--config", default="matrix.toml", help="the matrix file (default: matrix.toml)")
+    sub.add_argument(
+        "--config", default=None, help="the matrix file (default: ./matrix.toml, else the one shipped with the tool)"
+    )
     sub.add_argument("--release", dest="releases", action="append", help="only this release (repeatable)")
     sub.add_argument("--build", dest="builds", action="append", help="only this build (repeatable)")
     sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -133,8 +141,9 @@ def _replay(add: AddParser) -> None:
     sub.add_argument("--results", default=None, help="where the replay's results go (default: MATRIX's folder/replay)")
     sub.add_argument(
         "--config",
-        default=os.environ.get("EXPORTMATRIX_CONFIG", "matrix.toml"),
-        help="the matrix.toml whose sessions rebuild the environments (default: matrix.toml)",
+        default=None,
+        help="the matrix.toml whose sessions rebuild the environments (default: $EXPORTMATRIX_CONFIG, "
+        "./matrix.toml, else the one shipped with the tool)",
     )
     sub.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="suites run at once (default: one per CPU)")
     sub.set_defaults(run=replay.replay)
@@ -215,8 +224,9 @@ def _bisect(add: AddParser) -> None:
     sub.add_argument("--results", default="results", help=RESULTS_HELP + "; the bisect runs into RESULTS/bisect")
     sub.add_argument(
         "--config",
-        default=os.environ.get("EXPORTMATRIX_CONFIG", "matrix.toml"),
-        help="the matrix file whose sessions install the releases (default: matrix.toml)",
+        default=None,
+        help="the matrix file whose sessions install the releases (default: $EXPORTMATRIX_CONFIG, ./matrix.toml, "
+        "else the one shipped with the tool)",
     )
     sub.set_defaults(run=bisect.bisect)
 
@@ -231,6 +241,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version="exportmatrix " + __version__)
     commands_ = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in (
+        _fronts,
         _environments,
         _aggregate,
         _run,

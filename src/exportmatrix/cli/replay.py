@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from exportmatrix.base import NOXFILE
+from exportmatrix.cli.front import config_path
 from exportmatrix.cli.matrix import matrix_main
 from exportmatrix.config import ConfigError, load
 
@@ -18,7 +19,7 @@ from exportmatrix.config import ConfigError, load
 def replay(arguments: argparse.Namespace) -> int:
     recorded = Path(arguments.matrix).resolve()
     results = Path(arguments.results).resolve() if arguments.results else recorded.parent / "replay"
-    config = Path(arguments.config).resolve()
+    config = config_path(arguments.config).resolve()
     if results == recorded.parent:
         print(
             "exportmatrix: --results %s holds the matrix being replayed; name another folder" % results, file=sys.stderr
