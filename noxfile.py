@@ -21,7 +21,7 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from exportmatrix.cli import main, matrix_main, merge_and_report  # noqa: E402
+from exportmatrix.cli import main, matrix_main, merge_and_report, merge_session  # noqa: E402
 from exportmatrix.config import EXTRA_RELEASES, ConfigError, extra_releases, load, plan  # noqa: E402
 from exportmatrix.run import Locked, ResultsLock, run_environment, session_options  # noqa: E402
 
@@ -50,7 +50,10 @@ def _torch_session(environment):
             invoked_from = Path(session.invoked_from)
             options = session_options(session.posargs, CONFIG.case_files, invoked_from, CONFIG.selection, RESULTS)
             with ResultsLock(RESULTS):
-                run_environment(session, environment, RESULTS, CELL_TIMEOUT, options=options)
+                try:
+                    run_environment(session, environment, RESULTS, CELL_TIMEOUT, options=options)
+                finally:  # alone, the session merges itself into results/matrix.json, even when it failed
+                    merge_session(RESULTS, environment.session_name)
         except (Locked, ConfigError) as error:
             session.error(str(error))
 

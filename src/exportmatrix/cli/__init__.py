@@ -6,11 +6,11 @@ from __future__ import annotations
 import sys
 
 from exportmatrix.cli.front import FRONTS
-from exportmatrix.cli.matrix import matrix_main, merge_and_report
+from exportmatrix.cli.matrix import matrix_main, merge_and_report, merge_session
 from exportmatrix.cli.parser import parser
 from exportmatrix.config import ConfigError
 
-__all__ = ["main", "matrix_main", "merge_and_report", "parser"]
+__all__ = ["main", "matrix_main", "merge_and_report", "merge_session", "parser"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ and print the summary."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from exportmatrix.config import ConfigError, Environment, Locks, MatrixConfig, d
 from exportmatrix.merge import aggregate
 from exportmatrix.reports import terminal, write_reports
 from exportmatrix.run import (
+    IN_BATCH,
     Batch,
     Locked,
     ResultsLock,
@@ -30,22 +32,39 @@ from exportmatrix.run import (
 from exportmatrix.streams import envs_dir
 
 
+def recorded_sessions(results: Path) -> set[str]:
+    """The sessions results/matrix.json holds (none where there is none yet)."""
+    path = results / "matrix.json"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            environments = json.load(handle).get("environments", [])
+        return {e["session"] for e in environments if e.get("session")}
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return set()
+
+
 def merge_and_report(
     results: Path,
     sessions: set[str] | None = None,
     streams: Path | None = None,
     expect: Sequence[str] | None = None,
+    focus: str | None = None,
 ) -> int:
     """Write results/matrix.json (and its reports) from the named sessions'
     streams (default: all) found under `streams` (default: results/envs),
-    print the summary; non-zero if anything could not be merged, an
-    environment did not complete, or a session of `expect` has no stream
-    (what is there is written all the same)."""
+    print the summary (with `focus`, a session: that environment's own,
+    against its neighbouring releases); non-zero if anything could not be
+    merged, an environment did not complete, or a session of `expect` has no
+    stream (what is there is written all the same)."""
     source = streams or envs_dir(results)
     merged = aggregate(source, sessions)
     write_matrix(results / "matrix.json", merged.matrix)
     written = write_reports(merged.matrix, results)
-    print(terminal.render(merged.matrix, written=[results / "matrix.json", *written]))
+    focused = [e["id"] for e in merged.matrix["environments"] if focus and e.get("session") == focus]
+    if focused:
+        print(terminal.one_environment(merged.matrix, focused[0]))
+    else:
+        print(terminal.render(merged.matrix, written=[results / "matrix.json", *written]))
     for error in merged.errors:
         print("exportmatrix: could not merge %s" % error, file=sys.stderr)
     merged_sessions = {e.get("session") for e in merged.matrix["environments"]}
@@ -173,8 +192,20 @@ def matrix_main(
                 environments, results, noxfile, arguments.jobs, arguments.install_jobs, arguments.fresh, options
             )
             report_batch(batch, results)  # before the summary, so that the summary ends the output
-            merged = merge_and_report(results, {e.session_name for e in environments})
+            # into what results/matrix.json already holds: a run of one release adds it, replaces nothing else
+            ran = {e.session_name for e in environments}
+            focus = next(iter(ran)) if len(ran) == 1 else None
+            merged = merge_and_report(results, ran | recorded_sessions(results), focus=focus)
     except Locked as error:
         print("exportmatrix: %s" % error, file=sys.stderr)
         return 2
     return 1 if merged or batch.failed or options.problems else 0
+
+
+def merge_session(results: Path, session: str) -> int:
+    """After a session run alone (`nox -s torch-2.4`): merge it into
+    results/matrix.json and print its summary; a session of a batch leaves
+    that to the batch."""
+    if os.environ.get(IN_BATCH):
+        return 0
+    return merge_and_report(results, {session} | recorded_sessions(results), focus=session)

@@ -105,7 +105,7 @@ def _environments(shown: View) -> list[str]:
     return lines + _capped(broken, CASE_ERROR_LINES, "case files not loaded")
 
 
-def _counts(shown: View) -> list[str]:
+def _counts(shown: View, together: str = "all environments together") -> list[str]:
     """Cells per outcome of each capture path (and device and shapes, where
     the matrix has several), all environments together."""
     observations = shown.matrix["observations"]
@@ -127,7 +127,7 @@ def _counts(shown: View) -> list[str]:
     lines = ["  " + line for line in _table(names + outcomes, table, right=len(names))]
     if len(table) > COUNT_ROWS + 1:  # capture paths beyond COUNT_ROWS: the total stays
         lines = lines[:COUNT_ROWS] + ["  ... and %d more capture paths" % (len(table) - COUNT_ROWS)] + lines[-1:]
-    return ["cells per outcome, all environments together%s:" % note] + lines
+    return ["cells per outcome, %s%s:" % (together, note)] + lines
 
 
 def _count_rows(observations: list[dict], names: list[str], axes: dict[str, list[str]]) -> dict[tuple, Counter]:
@@ -292,6 +292,50 @@ def _full_form(shown: View) -> list[str]:
             lines += ["", "upstream seed tests, as written (build %s)" % section.build]
             lines += _table(["test"] + releases, rows)
     return lines + _tail(shown)
+
+
+def one_environment(matrix: Matrix, env_id: str) -> str:
+    """After a run of one environment: its status, its cells per outcome of
+    each capture path, and what differs from the neighbouring releases of its
+    build that the matrix already holds."""
+    (environment,) = [e for e in matrix["environments"] if e["id"] == env_id]
+    status = environment["status"] + (" — %s" % _short(environment["reason"]) if environment.get("reason") else "")
+    own = {**matrix, "environments": [environment]}
+    own["observations"] = [o for o in matrix["observations"] if o["environment"] == env_id]
+    lines = ["%s (build %s): %s" % (env_id, environment.get("build"), status), ""]
+    lines += _counts(view(own), "in " + env_id)
+    shown = view(matrix)
+    changes = [c for c in shown.changes if env_id in c.environments]
+    neighbours = [
+        e["id"] for e in matrix["environments"] if e["id"] != env_id and e.get("build") == environment.get("build")
+    ]
+    lines.append("")
+    if not neighbours:
+        lines.append("no other release of build %s in the results to compare with" % environment.get("build"))
+    elif not changes:
+        lines.append("the same outcomes as its neighbouring releases in the results (%s)" % _neighbours(shown, env_id))
+    else:
+        lines.append("what differs from its neighbouring releases in the results (%s):" % _neighbours(shown, env_id))
+        for (_, before, after), found in release_pairs(changes).items():
+            counted = Counter(change.kind for change in found)
+            counts = ", ".join("%d %s" % (counted[kind], kind) for kind in CHANGE_CLASSES if counted[kind])
+            lines.append("  %s → %s: %s" % (before, after, counts))
+        ranked = sorted(_alike(changes), key=lambda group: (group[0].severity, -len(group)))
+        lines += [_change_line(group, shown, False) for group in ranked[:CHANGE_LINES]]
+        left = sum(len(group) for group in ranked[CHANGE_LINES:])
+        if left:
+            lines.append("  ... and %d more (all of them: exportmatrix changes)" % left)
+    return "\n".join(lines)
+
+
+def _neighbours(shown: View, env_id: str) -> str:
+    """The releases just before and after an environment's, of its build, as reports name them."""
+    (environment,) = [e for e in shown.matrix["environments"] if e["id"] == env_id]
+    same = [e for e in shown.matrix["environments"] if e.get("build") == environment.get("build")]
+    ordered = sorted(same, key=release_key)
+    at = [e["id"] for e in ordered].index(env_id)
+    around = ordered[max(at - 1, 0) : at] + ordered[at + 1 : at + 2]
+    return ", ".join(shown.labels[e["id"]] for e in around)
 
 
 def render(matrix: Matrix, full: bool = False, written: Sequence[Path] = ()) -> str:

@@ -2,7 +2,7 @@
 crash or timeout), overlap many environments' installs and suites, and hold
 one results folder for one run at a time."""
 
-from exportmatrix.run.batch import Batch, nox_command, reused_cells, run_batch
+from exportmatrix.run.batch import IN_BATCH, Batch, nox_command, reused_cells, run_batch
 from exportmatrix.run.incremental import environment_fingerprint, still_valid, suite_fingerprint
 from exportmatrix.run.index import IndexUnreachable, offered_releases, releases_in
 from exportmatrix.run.install import InstallResult, install
@@ -25,6 +25,7 @@ from exportmatrix.run.suite_runner import bytecode_cache_variables, run_suite, s
 
 __all__ = [
     "INSTALL_ONLY",
+    "IN_BATCH",
     "Batch",
     "IndexUnreachable",
     "InstallResult",

@@ -41,6 +41,9 @@ class Batch:
         return bool(self.missing) or any(run.returncode for run in self.runs)
 
 
+IN_BATCH = "EXPORTMATRIX_IN_BATCH"  # set for the sessions of a batch; a session run alone merges itself
+
+
 def nox_command(noxfile: Path) -> list[str]:
     return [sys.executable, "-m", "nox", "--noxfile", str(noxfile), "--session"]
 
@@ -109,6 +112,7 @@ def run_batch(
     options = options or SessionOptions()
     environments = [options.environment(e) for e in environments]  # with the packages the cases need
     batch = Batch(missing=missing_pythons(environments, results))
+    os.environ[IN_BATCH] = "1"  # inherited by the sessions: the batch merges them all at its end
     if fresh:
         os.environ["EXPORTMATRIX_FRESH"] = "1"  # inherited by the sessions
     else:
