@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from exportmatrix.base import Outcome, publish
+from exportmatrix.base import Outcome, publish, write_atomically
 from exportmatrix.streams import read_progress, write_line
 
 
@@ -42,6 +42,50 @@ def record_death(partial: Path, running: dict[str, Any], returncode: int, cell_t
             write_line(handle, "observation", {**running["cell"], "outcome": outcome, "evidence": evidence})
         write_line(handle, "finished", {"test": running["test"], "recorded_by": "host", "outcome": outcome})
     return outcome
+
+
+def take_over(partial: Path, environment: dict, reuse: bool) -> bool:
+    """A `.partial` stream that a killed run left behind: resumed (True) where
+    it was written for the same request (the same environment id and
+    fingerprint) and cells may be reused, cut back to its last finished test;
+    removed otherwise. Says which."""
+    if not partial.exists():
+        return False
+    lines, kinds = [], []
+    with open(partial, encoding="utf-8", errors="replace") as handle:
+        for text in handle:
+            try:
+                line = json.loads(text)
+            except ValueError:
+                break  # a line the kill cut short, and nothing after it
+            lines.append(text if text.endswith("\n") else text + "\n")
+            kinds.append(line.get("kind"))
+    left = json.loads(lines[0]).get("environment", {}) if kinds[:1] == ["environment"] else {}
+    cells = kinds.count("observation")
+    same = left.get("id") == environment.get("id") and left.get("fingerprint") == environment.get("fingerprint")
+    if reuse and same:
+        # the test that was running when the run was killed starts again
+        started = [i for i, kind in enumerate(kinds) if kind == "started"]
+        if started and "finished" not in kinds[started[-1] :]:
+            lines = lines[: started[-1]]
+        write_atomically(partial, "".join(lines))
+        print(
+            "exportmatrix: %s: left by a run that stopped after %d cells; the same request: resuming it"
+            % (partial, cells),
+            flush=True,
+        )
+        return True
+    why = (
+        "a fresh run was asked for"
+        if same
+        else "written for another request (%s)"
+        % ("another torch or Python" if left.get("id") != environment.get("id") else "other suite, cases or options")
+    )
+    partial.unlink()
+    print(
+        "exportmatrix: %s: left by a run that stopped after %d cells, %s; removed" % (partial, cells, why), flush=True
+    )
+    return False
 
 
 def suite_command(
@@ -119,7 +163,7 @@ def run_suite(
     `extra`: more suite options (case files)."""
     partial = final.with_name(final.name + ".partial")
     previous = final if reuse else None
-    resume = False
+    resume = take_over(partial, environment, reuse)
     while True:
         command = suite_command(python, suite_dir, partial, environment, cell_timeout, resume, previous, extra)
         returncode = call(command, env=variables)
