@@ -64,3 +64,16 @@ def test_another_request_or_a_fresh_run_removes_it(tmp_path, capsys):
     (command,) = run(final, reuse=False)
     assert "--exportmatrix-resume" not in command
     assert "a fresh run was asked for; removed" in capsys.readouterr().out
+
+
+def test_a_partial_of_another_environment_of_the_session_is_removed(tmp_path, capsys):
+    from exportmatrix.streams.folder import remove_stale
+
+    envs = tmp_path / "envs"
+    envs.mkdir()
+    _, older = left_behind(envs, dict(ENVIRONMENT, id="torch-2.4.0-py3.11"))
+    older = older.rename(envs / "torch-2.4.0-py3.11.jsonl.partial")
+    _, own = left_behind(envs)  # the one this run may resume: kept
+    remove_stale(tmp_path, "torch-2.4", envs / "torch-2.4.1-py3.11.jsonl")
+    assert not older.exists() and own.exists()
+    assert "%s: left by a killed run of another environment of torch-2.4; removed" % older in capsys.readouterr().out

@@ -44,6 +44,10 @@ def remove_stale(results: Path, session: str, keep: Path) -> None:
     for path in envs_dir(results).glob("*.jsonl"):
         if path != keep and session_of(path) == session:
             path.unlink()
+    for path in envs_dir(results).glob("*.jsonl.partial"):  # a killed run's, of another torch or Python
+        if path.name != keep.name + ".partial" and session_of(path) == session:
+            print("exportmatrix: %s: left by a killed run of another environment of %s; removed" % (path, session))
+            path.unlink()
 
 
 def write_failed_environment(results: Path, environment: dict[str, Any]) -> Path:
