@@ -112,6 +112,13 @@ def matrix_parser(add_help: bool = True) -> argparse.ArgumentParser:
     )
     parser.add_argument("--fresh", action="store_true", help="ignore earlier results: rerun every cell")
     parser.add_argument(
+        "--download-python",
+        choices=("auto", "never", "always"),
+        default=None,
+        help="whether nox may download a Python that PATH, uv and pyenv do not have (nox's own option; "
+        "default: $NOX_DOWNLOAD_PYTHON, else auto)",
+    )
+    parser.add_argument(
         "--cell-timeout",
         type=float,
         default=None,
@@ -186,6 +193,8 @@ def matrix_main(
         return 2
     if arguments.cell_timeout:
         os.environ["EXPORTMATRIX_CELL_TIMEOUT"] = str(arguments.cell_timeout)  # read by the sessions
+    if arguments.download_python:
+        os.environ["NOX_DOWNLOAD_PYTHON"] = arguments.download_python  # read by nox in every session
     try:
         with ResultsLock(results):
             batch = run_batch(

@@ -6,7 +6,6 @@ those whose Python is missing are recorded as install-failed up front."""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from exportmatrix.config import Environment
+from exportmatrix.run import interpreters
 from exportmatrix.run.incremental import environment_fingerprint, still_valid
 from exportmatrix.run.pipeline import SessionRun, run_sessions
 from exportmatrix.run.session import SessionOptions, installed_as_requested
@@ -56,18 +56,47 @@ def recorded_venv(results: Path, session: str) -> Path | None:
     return Path(venv) if venv else None
 
 
-def missing_pythons(environments: list[Environment], results: Path) -> list[str]:
-    """Record environments whose Python is not on this machine as
-    install-failed (one line each, before anything is installed)."""
+def _python_failed(environment: Environment, results: Path, reason: str) -> None:
+    print("exportmatrix: %s: %s" % (environment.session_name, reason), file=sys.stderr, flush=True)
+    failed = {**environment.describe(), "id": environment.planned_id, "status": "install-failed"}
+    write_failed_environment(results, {**failed, "reason": reason})
+
+
+def find_pythons(environments: list[Environment], results: Path) -> tuple[list[str], dict[str, interpreters.Found]]:
+    """Each environment's Python, found as interpreters.find does and made
+    visible to the sessions; those found nowhere are recorded as
+    install-failed now, before anything is installed, unless nox may
+    download them (its --download-python policy), which it then tries."""
+    policy = interpreters.download_policy()
+    found = {version: interpreters.find(version) for version in sorted({e.python for e in environments})}
+    interpreters.expose(list(found.values()), results / ".pythons")
     missing = []
     for environment in environments:
-        if shutil.which("python" + environment.python) is None:
-            reason = "Python %s is not on this machine (no python%s on PATH)" % (environment.python, environment.python)
-            print("exportmatrix: %s: %s" % (environment.session_name, reason), file=sys.stderr, flush=True)
-            failed = {**environment.describe(), "id": environment.planned_id, "status": "install-failed"}
-            write_failed_environment(results, {**failed, "reason": reason})
+        item = found[environment.python]
+        if item.path is None and policy == "never":
+            _python_failed(environment, results, interpreters.not_found_reason(item, policy))
             missing.append(environment.session_name)
-    return missing
+        elif item.path is None:
+            print(
+                "exportmatrix: %s: Python %s not found (%s); nox may download it (--download-python %s)"
+                % (environment.session_name, environment.python, "; ".join(item.tried), policy),
+                flush=True,
+            )
+    return missing, found
+
+
+def pythons_not_downloaded(
+    environments: list[Environment], results: Path, found: dict[str, interpreters.Found], since: float
+) -> None:
+    """Environments whose Python nox was left to download and that wrote no
+    stream since `since`: install-failed, with everything that was tried."""
+    for environment in environments:
+        item = found[environment.python]
+        stream = stream_of(results, environment.session_name)
+        if item.path is None and (stream is None or stream.stat().st_mtime < since):
+            log = results / "logs" / (environment.session_name + ".log")
+            reason = interpreters.not_found_reason(item, interpreters.download_policy(), log)
+            _python_failed(environment, results, reason)
 
 
 def unchanged(environments: list[Environment], results: Path, options: SessionOptions) -> list[str]:
@@ -111,7 +140,8 @@ def run_batch(
 ) -> Batch:
     options = options or SessionOptions()
     environments = [options.environment(e) for e in environments]  # with the packages the cases need
-    batch = Batch(missing=missing_pythons(environments, results))
+    missing, pythons = find_pythons(environments, results)
+    batch = Batch(missing=missing)
     os.environ[IN_BATCH] = "1"  # inherited by the sessions: the batch merges them all at its end
     if fresh:
         os.environ["EXPORTMATRIX_FRESH"] = "1"  # inherited by the sessions
@@ -131,6 +161,8 @@ def run_batch(
     command, logs = nox_command(noxfile), results / "logs"
     posargs = options.arguments()
     started = time.monotonic()
+    since = time.time()
     batch.runs = run_sessions(names, command, logs, jobs, install_jobs, installed=installed, posargs=posargs)
     batch.seconds = time.monotonic() - started
+    pythons_not_downloaded(to_run, results, pythons, since)
     return batch
