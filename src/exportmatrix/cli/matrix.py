@@ -61,9 +61,7 @@ def merge_and_report(
     write_matrix(results / "matrix.json", merged.matrix)
     written = write_reports(merged.matrix, results)
     focused = [e["id"] for e in merged.matrix["environments"] if focus and e.get("session") == focus]
-    if focused:
-        print(terminal.one_environment(merged.matrix, focused[0]))
-    else:
+    if not focused:
         print(terminal.render(merged.matrix, written=[results / "matrix.json", *written]))
     for error in merged.errors:
         print("exportmatrix: could not merge %s" % error, file=sys.stderr)
@@ -80,6 +78,8 @@ def merge_and_report(
         % (results / "matrix.json", len(merged.matrix["environments"]), len(merged.matrix["observations"]))
     )
     print("exportmatrix: wrote %s" % ", ".join(str(path) for path in written))
+    if focused:  # a run of one environment ends with its own summary
+        print("\n" + terminal.one_environment(merged.matrix, focused[0]))
     if absent:
         print(
             "exportmatrix: %d of %d expected sessions have no results: %s"
