@@ -108,7 +108,22 @@ def test_a_build_that_is_not_what_was_asked_for_is_flagged(tmp_path):
     write_stream(tmp_path, environment("torch-2.4.1+cu121-py3.11", "2.4", "2.4.1+cu121", build="pypi"))
     environments = {e["id"]: e for e in aggregate(tmp_path).matrix["environments"]}
     assert environments["torch-2.4.1+cu121-py3.11-cpu"]["build_mismatch"] == (
-        "asked for build cpu, got torch 2.4.1+cu121"
+        "asked for build cpu, got torch 2.4.1+cu121: local tag cu121 where the build declares cpu"
     )
     assert "build_mismatch" not in environments["torch-2.4.1+cu121-py3.11-cu121"]
     assert "build_mismatch" not in environments["torch-2.4.1+cu121-py3.11"]
+
+
+def test_a_build_mismatch_says_what_differs_from_what_the_build_declares():
+    from exportmatrix.merge import build_mismatch
+
+    house = {"build": "house", "torch": "2.10.0+cu128", "expected_version": "2.10"}
+    assert build_mismatch(house) is None  # a wheelhouse that declares no tag: only the version is checked
+    assert build_mismatch(dict(house, expected_local_tag="cpu")) == (
+        "asked for build house, got torch 2.10.0+cu128: local tag cu128 where the build declares cpu"
+    )
+    assert build_mismatch(dict(house, expected_version="2.4", expected_local_tag="")) == (
+        "asked for build house, got torch 2.10.0+cu128: local tag cu128 where the build declares (none); "
+        "version 2.10.0 where 2.4 was asked for"
+    )
+    assert build_mismatch(dict(house, torch="2.4.1", expected_version="2.4.1", expected_local_tag="")) is None

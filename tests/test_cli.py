@@ -35,8 +35,8 @@ def test_a_bad_config_exits_2_with_one_line(tmp_path, capsys):
     error = capsys.readouterr().err
     assert error.strip() == "exportmatrix: %s: flavour = 1: unknown key (expected one of %s)" % (
         bad,
-        "builds, capture-paths, case-files, case-requirements, cell-timeout, default-build, python, releases, "
-        "requirements, rule, shapes",
+        "builds, capture-paths, case-files, case-requirements, cell-timeout, default-build, default-builds, python, "
+        "releases, requirements, rule, shapes",
     )
 
 

@@ -115,7 +115,8 @@ def test_the_short_form_names_each_environment_that_is_not_ok_and_groups_the_res
         "  ok (build cpu): 2.7",
         "  incomplete: torch-2.6.1-py3.11 — the suite stopped before its end line; the cells it recorded are kept",
         "  install-failed: torch-2.99-py3.11 — No solution found when resolving: torch==2.99.*",
-        "  not the build asked for: torch-2.7.1-py3.11 — asked for build cpu, got torch 2.7.1+cu121",
+        "  not the build asked for: torch-2.7.1-py3.11 — asked for build cpu, got torch 2.7.1+cu121: local tag cu121 "
+        "where the build declares cpu",
         "  case file not loaded, in 2 environments, e.g. torch-2.8.1-py3.11: "
         "/w/broken.py:3: SyntaxError: invalid syntax",
     ]

@@ -11,6 +11,7 @@ SCHEMA_1 = "exportmatrix/1"  # each reproducer in full: still read (upgraded on 
 
 Matrix = dict[str, Any]
 CellKey = tuple[str, str, str, str, str]  # (environment, behaviour, exporter, device, shapes)
+UNTAGGED_BUILDS = ("pypi", "installed")  # builds that promise nothing about torch's local version tag
 STATIC = "static"  # the shapes of a cell that does not say (streams and matrices older than the shape axis)
 
 

@@ -1,16 +1,18 @@
 """Configuration: matrix.toml → the environments it declares."""
 
 from exportmatrix.config.cases import Cases, check_case_files
-from exportmatrix.config.environments import PYPI_INDEX, Environment, default_matrix, make_id, plan
+from exportmatrix.config.environments import Environment, default_matrix, make_id, plan
 from exportmatrix.config.errors import ConfigError
 from exportmatrix.config.locked import LockedPackage, Locks, read_locks
 from exportmatrix.config.matrix_toml import (
     EXTRA_RELEASES,
+    PYPI_INDEX,
     Build,
     MatrixConfig,
     Rule,
     extra_releases,
     load,
+    mirror_variable,
     parse,
     release_matches,
 )
@@ -34,6 +36,7 @@ __all__ = [
     "extra_releases",
     "load",
     "make_id",
+    "mirror_variable",
     "parse",
     "path_sets",
     "plan",

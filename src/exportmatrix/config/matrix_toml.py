@@ -6,6 +6,8 @@ the value, so a bad file stops before anything is installed.
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +17,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from exportmatrix.base import UNTAGGED_BUILDS
 from exportmatrix.config.errors import ConfigError
 from exportmatrix.config.selection import Selection, path_sets
 
@@ -24,11 +27,33 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 
+PYPI_INDEX = "https://pypi.org/simple"
+MIRROR_PREFIX = "EXPORTMATRIX_INDEX_"  # EXPORTMATRIX_INDEX_CPU=<url>: build cpu's torch from that index instead
+
+
+def mirror_variable(build: str) -> str:
+    """The environment variable that points a build at a mirror at run time."""
+    return MIRROR_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", build).upper()
+
+
 @dataclass(frozen=True)
 class Build:
+    """Where one device build's torch comes from: a PEP 503 index, or a
+    folder of wheels (find_links); its other requirements from extra_index."""
+
     name: str
-    index: str
+    index: str  # "" for a wheelhouse
     releases: SpecifierSet
+    find_links: Path | None = None
+    extra_index: str = PYPI_INDEX
+    local_tag: str | None = None  # what torch.__version__'s local tag must be ("" none); None: not checked
+    mirror: str = ""  # the variable whose mirror replaced the declared source, where one did
+
+    @property
+    def source(self) -> str:
+        """Where its torch comes from, as reports say it."""
+        where = "wheelhouse %s" % self.find_links if self.find_links else self.index
+        return where + (" (mirror from $%s)" % self.mirror if self.mirror else "")
 
 
 @dataclass(frozen=True)
@@ -43,7 +68,7 @@ class Rule:
 class MatrixConfig:
     path: Path
     releases: tuple[str, ...]
-    default_build: str
+    default_build: str  # the build whose sessions are named without it (torch-2.4)
     python: str
     requirements: tuple[str, ...]
     cell_timeout: float
@@ -52,6 +77,7 @@ class MatrixConfig:
     case_files: tuple[Path, ...] = ()  # users' files of behaviours, resolved against matrix.toml's folder
     case_requirements: tuple[str, ...] = ()  # what the case files need beside torch
     selection: Selection = field(default_factory=Selection)  # capture-paths and shapes (default: the suite's)
+    default_builds: tuple[str, ...] = ()  # what `nox -s matrix` runs (default: the default build)
 
     def python_for(self, release: str) -> str:
         python = self.python
@@ -89,6 +115,7 @@ def release_matches(release: str, specifier: SpecifierSet) -> bool:
 TOP_KEYS = {
     "releases",
     "default-build",
+    "default-builds",
     "python",
     "requirements",
     "cell-timeout",
@@ -100,7 +127,7 @@ TOP_KEYS = {
     "shapes",
 }
 RULE_KEYS = {"releases", "python", "pins", "why"}
-BUILD_KEYS = {"index", "releases"}
+BUILD_KEYS = {"index", "find-links", "extra-index", "local-tag", "releases"}
 
 
 def _fail(path: Path, key: str, value: Any, problem: str) -> ConfigError:
@@ -197,13 +224,50 @@ def _builds(path: Path, table: Any) -> dict[str, Build]:
     for name, body in table.items():
         where = "builds." + name
         if not isinstance(body, dict):
-            raise _fail(path, where, body, "expected a table with index and releases")
+            raise _fail(path, where, body, "expected a table with index (or find-links) and releases")
         _check_keys(path, where, body, BUILD_KEYS)
-        index = body.get("index")
-        if not isinstance(index, str) or not index.startswith(("https://", "http://", "file://")):
-            raise _fail(path, where + ".index", index, "expected the URL of a package index")
-        builds[name] = Build(name, index.rstrip("/"), _specifier(path, where + ".releases", body.get("releases", "")))
+        builds[name] = _build(path, name, body)
     return builds
+
+
+def _url(path: Path, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith(("https://", "http://", "file://")):
+        raise _fail(path, key, value, "expected the URL of a package index (https://, http:// or file://)")
+    return value.rstrip("/")
+
+
+def _build(path: Path, name: str, body: dict) -> Build:
+    where = "builds." + name
+    if ("index" in body) == ("find-links" in body):
+        raise _fail(
+            path, where, body, "expected exactly one of index (a package index) and find-links (a folder of wheels)"
+        )
+    local_tag = body.get("local-tag", None if name in UNTAGGED_BUILDS or "find-links" in body else name)
+    if local_tag is not None and (not isinstance(local_tag, str) or not re.fullmatch(r"[A-Za-z0-9.]*", local_tag)):
+        raise _fail(
+            path, where + ".local-tag", local_tag, 'expected a local version tag such as "cpu" or "cu121" ("": none)'
+        )
+    build = Build(
+        name,
+        _url(path, where + ".index", body["index"]) if "index" in body else "",
+        _specifier(path, where + ".releases", body.get("releases", "")),
+        extra_index=_url(path, where + ".extra-index", body.get("extra-index", PYPI_INDEX)),
+        local_tag=local_tag,
+    )
+    if "find-links" in body:
+        folder = body["find-links"]
+        if not isinstance(folder, str) or not folder:
+            raise _fail(path, where + ".find-links", folder, "expected the path of a folder of wheels")
+        resolved = (path.parent / os.path.expanduser(folder)).resolve()
+        if not resolved.is_dir():
+            raise _fail(path, where + ".find-links", folder, "no such folder (looked for %s)" % resolved)
+        build = replace(build, find_links=resolved)
+    mirror = os.environ.get(mirror_variable(name), "").strip()
+    if mirror:  # a company proxy or mirror, named at run time: torch from there alone
+        build = replace(
+            build, index=_url(path, "$" + mirror_variable(name), mirror), find_links=None, mirror=mirror_variable(name)
+        )
+    return build
 
 
 def _rules(path: Path, items: Any) -> tuple[Rule, ...]:
@@ -240,6 +304,12 @@ def parse(path: Path, data: dict) -> MatrixConfig:
     default_build = data.get("default-build", "pypi")
     if default_build not in builds:
         raise _fail(path, "default-build", default_build, "unknown build (declared: %s)" % ", ".join(builds))
+    default_builds = data.get("default-builds", [default_build])
+    if not isinstance(default_builds, list) or not default_builds:
+        raise _fail(path, "default-builds", default_builds, 'expected a non-empty list of builds, e.g. ["pypi", "cpu"]')
+    for index, name in enumerate(default_builds):
+        if name not in builds:
+            raise _fail(path, "default-builds[%d]" % index, name, "unknown build (declared: %s)" % ", ".join(builds))
     timeout = data.get("cell-timeout", 120)
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
         raise _fail(path, "cell-timeout", timeout, "expected a positive number of seconds")
@@ -247,6 +317,7 @@ def parse(path: Path, data: dict) -> MatrixConfig:
         path=path,
         releases=tuple(checked),
         default_build=default_build,
+        default_builds=tuple(dict.fromkeys(default_builds)),
         python=_python(path, "python", data.get("python", "3.11")),
         requirements=_requirements(path, "requirements", data.get("requirements", ["pytest"])),
         cell_timeout=float(timeout),

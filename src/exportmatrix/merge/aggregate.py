@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.base import SCHEMA, compact, encode, release_key, shapes_of
+from packaging.version import InvalidVersion, Version
+
+from exportmatrix.base import SCHEMA, UNTAGGED_BUILDS, compact, encode, release_key, shapes_of
 from exportmatrix.schemas import problems
 from exportmatrix.streams import Stream, StreamError, read_stream
 
@@ -17,6 +19,8 @@ ENVIRONMENT_FIELDS = (
     "release",
     "torch",
     "local_tag",
+    "expected_local_tag",
+    "expected_version",
     "build",
     "index",
     "python",
@@ -48,19 +52,35 @@ class Aggregated:
     errors: list[str]  # files that could not be merged, each named with its problem
 
 
-# builds that promise nothing about the local version tag
-UNTAGGED_BUILDS = ("pypi", "installed")
+def build_mismatch(environment: dict[str, Any]) -> str | None:
+    """Why the installed torch is not what its build declares (its local
+    tag, e.g. PyPI's CUDA build where cpu was asked for; or its version, e.g.
+    a wheelhouse's mislabeled wheel), saying what differs; None when it is,
+    or nothing was promised. A stream from before builds declared their tag
+    expects the build's name, except of pypi and installed."""
+    torch_version, build = environment.get("torch"), str(environment.get("build", ""))
+    if not torch_version:
+        return None
+    version, _, tag = torch_version.partition("+")
+    expected = environment.get("expected_local_tag", None if build in UNTAGGED_BUILDS else build)
+    differs = []
+    if expected is not None and tag != expected:
+        differs.append("local tag %s where the build declares %s" % (tag or "(none)", expected or "(none)"))
+    release = environment.get("expected_version")
+    if release and not _of_release(version, release):
+        differs.append("version %s where %s was asked for" % (version, release))
+    if not differs:
+        return None
+    return "asked for build %s, got torch %s: %s" % (build, torch_version, "; ".join(differs))
 
 
-def build_mismatch(build: str, torch_version: str | None) -> str | None:
-    """Why the installed torch is not the build asked for, e.g. PyPI's CUDA
-    build where cpu was asked for; None when it is (or nothing was promised)."""
-    if not torch_version or build in UNTAGGED_BUILDS:
-        return None
-    tag = torch_version.partition("+")[2]
-    if tag == build:
-        return None
-    return "asked for build %s, got torch %s" % (build, torch_version)
+def _of_release(version: str, release: str) -> bool:
+    """Whether a version ("2.4.1") is of a release ("2.4", or exactly "2.4.1")."""
+    try:
+        found, asked = Version(version).release, Version(release).release
+    except InvalidVersion:
+        return False
+    return found[: len(asked)] == asked if len(asked) == 2 else found == asked
 
 
 def _environment_entry(stream: Stream) -> dict[str, Any]:
@@ -70,7 +90,7 @@ def _environment_entry(stream: Stream) -> dict[str, Any]:
     entry.setdefault("python", source.get("python_requested"))
     entry.setdefault("cuda", None)
     entry.setdefault("devices", [])
-    mismatch = build_mismatch(str(entry.get("build", "")), source.get("torch"))
+    mismatch = build_mismatch(source)
     if mismatch:
         entry["build_mismatch"] = mismatch
     if entry["status"] == "ok" and not stream.complete:

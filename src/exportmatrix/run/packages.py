@@ -42,6 +42,16 @@ def step_index(step: list[str], uses_uv: bool) -> str:
     return next((os.environ[name] for name in names if os.environ.get(name)), PYPI_INDEX)
 
 
+def direct_sources(step: list[str], installed: dict[str, str]) -> dict[str, str]:
+    """The packages a step names by URL ("torch @ file:///wheels/torch-...whl"), each → that URL."""
+    found: dict[str, str] = {}
+    for item in step:
+        name, at, url = item.partition(" @ ")
+        if at and canonicalize_name(name) in installed:
+            found[canonicalize_name(name)] = url.strip()
+    return found
+
+
 def attribute(sources: dict[str, str], before: dict[str, str], after: dict[str, str], index: str) -> dict[str, str]:
     """`sources` (name → index) after a step that took the environment from
     `before` to `after`: what it added or changed came from `index`; what it

@@ -27,7 +27,14 @@ from exportmatrix.config import (
 )
 from exportmatrix.run.incremental import environment_fingerprint
 from exportmatrix.run.install import find_uv, install
-from exportmatrix.run.packages import attribute, differences, installed_packages, make_exact, step_index
+from exportmatrix.run.packages import (
+    attribute,
+    differences,
+    direct_sources,
+    installed_packages,
+    make_exact,
+    step_index,
+)
 from exportmatrix.run.pipeline import INSTALL_ONLY
 from exportmatrix.run.suite_runner import run_suite, suite_variables
 from exportmatrix.streams import remove_stale, stream_path, write_failed_environment
@@ -280,6 +287,7 @@ def install_environment(session: NoxSession, environment: Environment, results: 
             install_failed(session, environment, results, described, replaying + outcome.reason)
         after = installed_packages(python)
         sources, before = attribute(sources, before, after, step_index(step, uses_uv)), after
+        sources.update(direct_sources(step, after))  # a wheel installed by its path came from that path
     if environment.locked is not None:
         before = make_exact(python, environment.locked, before)
         differs = differences(environment.locked, before)
@@ -317,9 +325,9 @@ def run_environment(
         "venv": str(venv_of(session)),
         **options.describe(),
     }
-    lock_problem = options.lock_problem(environment)
-    if lock_problem:
-        install_failed(session, environment, results, described, lock_problem)
+    problem = options.lock_problem(environment) or environment.source_problem()  # before installing anything
+    if problem:
+        install_failed(session, environment, results, described, problem)
     if options.problems:
         report_problems(options.problems)
         described["case_file_errors"] = [{"file": p.split(":")[0], "error": p} for p in options.problems]
