@@ -117,7 +117,7 @@ def test_a_build_that_is_not_what_was_asked_for_is_flagged(tmp_path):
 def test_a_build_mismatch_says_what_differs_from_what_the_build_declares():
     from exportmatrix.merge import build_mismatch
 
-    house = {"build": "house", "torch": "2.10.0+cu128", "expected_version": "2.10"}
+    house = {"build": "house", "torch": "2.10.0+cu128", "expected_version": "2.10", "expected_local_tag": None}
     assert build_mismatch(house) is None  # a wheelhouse that declares no tag: only the version is checked
     assert build_mismatch(dict(house, expected_local_tag="cpu")) == (
         "asked for build house, got torch 2.10.0+cu128: local tag cu128 where the build declares cpu"

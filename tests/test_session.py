@@ -96,6 +96,7 @@ def test_a_successful_install_runs_the_suite_into_the_environment_stream(tmp_pat
         "index": "https://pypi.org/simple",
         "python_requested": "3.11",
         "expected_version": "2.4",
+        "expected_local_tag": None,
         "fingerprint": environment_fingerprint(environment),
         "venv": str(tmp_path),  # where a later run finds this install
         "capture_paths": ["default"],

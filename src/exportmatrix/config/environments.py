@@ -122,10 +122,10 @@ class Environment:
             "build": self.build.name,
             "index": self.build.source,
             "python_requested": self.python,
-            "expected_version": self.release,  # what build_mismatch checks the installed torch against
+            # what build_mismatch checks the installed torch against (a tag of None: not checked)
+            "expected_version": self.release,
+            "expected_local_tag": self.build.local_tag,
         }
-        if self.build.local_tag is not None:
-            described["expected_local_tag"] = self.build.local_tag
         return described
 
 
