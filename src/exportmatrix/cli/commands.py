@@ -28,7 +28,15 @@ from exportmatrix.merge import (
     write_baseline,
 )
 from exportmatrix.reports import terminal, write_reports
-from exportmatrix.reports.changes import CHANGE_CLASSES, Change, outcome_changes, release_labels, release_pairs, select
+from exportmatrix.reports.changes import (
+    CHANGE_CLASSES,
+    Change,
+    build_differences,
+    outcome_changes,
+    release_labels,
+    release_pairs,
+    select,
+)
 from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_problems, run_installed
 
 
@@ -59,7 +67,12 @@ def report(arguments: argparse.Namespace) -> int:
 
 def diff(arguments: argparse.Namespace) -> int:
     """Cells whose outcome differs, then how the package sets differ: of each
-    environment the two files share, or of the two environments named."""
+    environment the two files share, or of the two environments named; or
+    the cells that differ between two builds of a release."""
+    if arguments.builds:
+        return diff_builds(arguments)
+    if arguments.a is None or arguments.b is None:
+        raise ValueError("diff: name A and B (two matrix files or two environments), or --builds BUILD_A BUILD_B")
     if Path(arguments.a).is_file() and Path(arguments.b).is_file():
         first, second = read_matrix(arguments.a), read_matrix(arguments.b)
         rows = differences(cells_by_key(first), cells_by_key(second))
@@ -78,6 +91,43 @@ def diff(arguments: argparse.Namespace) -> int:
     print(render_table(rows, arguments.a, arguments.b))
     for x, y, found_rows in packages:
         print(render_packages(x, y, found_rows))
+    return 0
+
+
+def diff_builds(arguments: argparse.Namespace) -> int:
+    matrix = read_matrix(arguments.matrix)
+    held = {e["build"] for e in matrix["environments"]}
+    for build in arguments.builds:
+        if build not in held:
+            raise ValueError(
+                "--builds %s: no environment of that build in %s (it has: %s)"
+                % (build, arguments.matrix, ", ".join(sorted(held)))
+            )
+    releases = {e["release"] for e in matrix["environments"] if e["build"] in arguments.builds}
+    if arguments.release is not None and arguments.release not in releases:
+        raise ValueError(
+            "--release %s: not in %s for builds %s (it has: %s)"
+            % (arguments.release, arguments.matrix, " and ".join(arguments.builds), ", ".join(sorted(releases)))
+        )
+    found = build_differences(matrix, tuple(arguments.builds), arguments.release)
+    if arguments.json:
+        rows = [
+            {
+                "release": d.release,
+                "cell": [d.behaviour, d.exporter, d.device, d.shapes],
+                "outcomes": {b: outcome for b, outcome, _ in d.sides},
+            }
+            for d in found
+        ]
+        print(json.dumps(rows, indent=1))
+        return 0
+    for difference in found:
+        print(difference)
+    both = " and ".join(arguments.builds)
+    print(
+        "%d cells differ between builds %s%s"
+        % (len(found), both, " of " + arguments.release if arguments.release else "")
+    )
     return 0
 
 

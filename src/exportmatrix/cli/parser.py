@@ -85,11 +85,16 @@ def _report(add: AddParser) -> None:
 def _diff(add: AddParser) -> None:
     sub = add(
         "diff",
-        help="cells whose outcome differs between two matrix files, or two environments of one matrix",
-        description="A and B are two matrix files, or two environments (id, session or release) of --matrix.",
+        help="cells whose outcome differs between two matrix files, two environments, or two builds",
+        description="A and B are two matrix files, or two environments (id, session or release) of --matrix; "
+        "or, with --builds, the cells of --matrix whose outcome differs between two builds of the same release.",
     )
-    sub.add_argument("a")
-    sub.add_argument("b")
+    sub.add_argument("a", nargs="?")
+    sub.add_argument("b", nargs="?")
+    sub.add_argument(
+        "--builds", nargs=2, metavar=("BUILD_A", "BUILD_B"), help="compare two builds of each release they share"
+    )
+    sub.add_argument("--release", default=None, help="with --builds: only this release (e.g. 2.4)")
     sub.add_argument("--matrix", default="results/matrix.json", help="the matrix holding environments A and B")
     sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
     sub.set_defaults(run=commands.diff)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from exportmatrix.base import STATIC, Outcome, cell_index, label, release_key, release_label, shapes_of
+from exportmatrix.base import STATIC, Outcome, cell_index, cell_key, label, release_key, release_label, shapes_of
 
 BECAME_SILENT = "became silent"  # an error turned into wrong results: the worst kind
 BROKE = "broke"  # it held, now it does not
@@ -173,3 +173,49 @@ def select(changes: list[Change], since: str | None, until: str | None, classes:
         and (until is None or change.first_after == until)
         and (not classes or change.kind in classes)
     ]
+
+
+@dataclass(frozen=True)
+class BuildDifference:
+    """One cell whose outcome differs between builds of the same release."""
+
+    release: str
+    behaviour: str
+    exporter: str
+    device: str
+    shapes: str
+    sides: tuple[tuple[str, str, int], ...]  # per build, in the matrix's order: (build, outcome label, cell index)
+
+    def __str__(self) -> str:
+        where = "%s / %s%s" % (self.behaviour, self.exporter, "" if self.device == "cpu" else " on " + self.device)
+        where += "" if self.shapes == STATIC else ", %s shapes" % self.shapes
+        return "%s, %s: %s" % (self.release, where, "; ".join("%s %s" % (b, outcome) for b, outcome, _ in self.sides))
+
+
+def build_differences(
+    matrix: dict[str, Any], builds: tuple[str, ...] | None = None, release: str | None = None
+) -> list[BuildDifference]:
+    """Every cell whose outcome differs between the builds (default: all) of
+    one release (default: each release observed in two builds or more)."""
+    index = {cell_key(o): i for i, o in enumerate(matrix["observations"])}
+    by_release: dict[str, list[dict[str, Any]]] = {}
+    for environment in sorted(matrix["environments"], key=release_key):
+        if environment["status"] in ("ok", "incomplete") and (builds is None or environment["build"] in builds):
+            if release is None or environment["release"] == release:
+                by_release.setdefault(environment["release"], []).append(environment)
+    keys = sorted({(o["behaviour"], o["exporter"], o["device"], shapes_of(o)) for o in matrix["observations"]})
+    found = []
+    for name, environments in by_release.items():
+        if len({e["build"] for e in environments}) < 2:
+            continue
+        for behaviour, exporter, device, shapes in keys:
+            sides = [
+                (e["build"], i)
+                for e in environments
+                if (i := index.get((e["id"], behaviour, exporter, device, shapes))) is not None
+            ]
+            outcomes = {matrix["observations"][i]["outcome"] for _, i in sides}
+            if len(sides) > 1 and len(outcomes) > 1:
+                labelled = tuple((b, label(matrix["observations"][i]), i) for b, i in sides)
+                found.append(BuildDifference(name, behaviour, exporter, device, shapes, labelled))
+    return found

@@ -75,6 +75,8 @@ def render(matrix: Matrix) -> str:
         grids=shown.grids,
         data=data,
         notes=shown.notes,
+        builds=shown.builds,
+        build_differences=shown.build_differences,
         labels=shown.labels,
         tags=shown.tags,
         exporters=shown.exporters,

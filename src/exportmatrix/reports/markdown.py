@@ -109,6 +109,22 @@ def _release_notes(shown: View) -> list[str]:
     return out
 
 
+def _where_builds_differ(shown: View) -> list[str]:
+    """Every cell whose outcome differs between builds of the same release
+    (where the matrix holds several builds)."""
+    if len(shown.builds) < 2:
+        return []
+    out = ["", "## Where builds differ", ""]
+    out.append(
+        "Cells whose outcome differs between builds (%s) of the same release; "
+        "`exportmatrix diff --builds A B [--release R]` prints them." % escape(", ".join(shown.builds))
+    )
+    out.append("")
+    if not shown.build_differences:
+        return out + ["No cell differs between builds of one release."]
+    return out + ["- %s" % escape(difference) for difference in shown.build_differences]
+
+
 def _tail(shown: View) -> list[str]:
     out: list[str] = []
     if shown.case_errors:
@@ -125,7 +141,7 @@ def _tail(shown: View) -> list[str]:
 
 def render(matrix: Matrix) -> str:
     shown = view(matrix)
-    out = _heading(shown) + _release_notes(shown)
+    out = _heading(shown) + _release_notes(shown) + _where_builds_differ(shown)
     for section in shown.sections:
         out += _section(shown, section)
     return "\n".join(out + _by_state(shown) + _tail(shown)) + "\n"

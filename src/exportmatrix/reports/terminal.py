@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from exportmatrix.base import NOT_OBSERVED, STATIC, SYMBOLS, Matrix, Outcome, distinct, release_key, shapes_of
-from exportmatrix.reports.changes import CHANGE_CLASSES, Change, release_pairs
+from exportmatrix.reports.changes import CHANGE_CLASSES, Change, release_pairs, series
 from exportmatrix.reports.view import Grid, View, view
 
 MAX_LINES = 60
 # the most lines of each part of the short summary; with the heading, the blank
 # lines and the two lines of where the reports are, they add up to at most 56
-# (the 2 lines `nox -s matrix` prints after it still fit in MAX_LINES)
+# (the 2 lines `nox -s matrix` prints after it still fit in MAX_LINES); where a
+# line on builds is shown, one change line fewer
 OK_LINES, NOT_OK_LINES, MISMATCH_LINES, CASE_ERROR_LINES = 3, 4, 2, 2
 COUNT_ROWS = 20  # rows of the table of outcomes, the "... and N more" among them
 CHANGE_LINES = 8  # changes shown, worst first; then "... and N more"
@@ -199,7 +200,7 @@ def _worst(changes: list[Change]) -> tuple[int, int]:
     return worst, -sum(change.severity == worst for change in changes)
 
 
-def _changes(shown: View, full_form: str) -> list[str]:
+def _changes(shown: View, full_form: str, most: int = CHANGE_LINES) -> list[str]:
     """Release notes: per release pair, the changes per class; then the
     changes that matter most, one line per group of alike changes: the worst
     class first, then those on the most paths."""
@@ -231,11 +232,26 @@ def _changes(shown: View, full_form: str) -> list[str]:
         key=lambda group: (group[0].severity, group[0].outcomes[1] != Outcome.DIVERGES, -len(group)),
     )
     lines.append("the worst first:")
-    lines += [_change_line(group, shown, several_builds) for group in ranked[:CHANGE_LINES]]
-    left = sum(len(group) for group in ranked[CHANGE_LINES:])
+    lines += [_change_line(group, shown, several_builds) for group in ranked[:most]]
+    left = sum(len(group) for group in ranked[most:])
     if left:
         lines.append("  ... and %d more changes (all of them: %s)" % (left, full_form))
     return lines
+
+
+def _builds(shown: View) -> list[str]:
+    """Where releases were observed in several builds: how many cells differ between them."""
+    builds_of: dict[str, set[str]] = {}
+    for environments in series(shown.matrix).values():
+        for environment in environments:
+            builds_of.setdefault(environment["release"], set()).add(environment["build"])
+    shared = [release for release, builds in builds_of.items() if len(builds) > 1]
+    if not shared:
+        return []
+    return [
+        "builds %s: %d cells differ between builds of %s (exportmatrix diff --builds %s)"
+        % (", ".join(shown.builds), len(shown.build_differences), ", ".join(shared), " ".join(shown.builds[:2]))
+    ]
 
 
 def _where(written: Sequence[Path]) -> tuple[list[str], str]:
@@ -247,7 +263,9 @@ def _where(written: Sequence[Path]) -> tuple[list[str], str]:
 
 def _short_form(shown: View, written: Sequence[Path]) -> list[str]:
     where, full_form = _where(written)
-    parts = [_heading(shown), _changes(shown, full_form), _environments(shown), _counts(shown), where]
+    builds = _builds(shown)
+    changes = _changes(shown, full_form, CHANGE_LINES - len(builds))
+    parts = [_heading(shown), changes, _environments(shown) + builds, _counts(shown), where]
     lines = parts[0]
     for part in parts[1:]:
         lines += [""] + part

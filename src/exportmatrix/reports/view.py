@@ -21,7 +21,9 @@ from exportmatrix.base import (
 from exportmatrix.reports.changes import (
     CHANGE_CLASSES,
     WORST,
+    BuildDifference,
     Change,
+    build_differences,
     outcome_changes,
     release_labels,
     release_pairs,
@@ -114,6 +116,8 @@ class View:
     tags: list[tuple[str, list[str]]]  # (axis, its tags): "state=buffer" under "state", plain tags under "tag"
     changes: list[Change]
     notes: list[ReleaseNote]  # the release notes: one per release pair with changes
+    builds: list[str]  # the builds whose environments ran, in the matrix's order
+    build_differences: list[BuildDifference]  # cells whose outcome differs between builds of one release
     labels: dict[str, str]  # each environment's release as reports name it
     incomplete: list[dict[str, Any]]  # environments whose status is not ok
     mismatched: list[dict[str, Any]]  # environments whose torch is not the build asked for
@@ -205,6 +209,8 @@ def view(matrix: Matrix) -> View:
         tags=tag_groups(matrix["behaviours"]),
         changes=changes,
         notes=release_notes(changes, index),
+        builds=list(series(matrix)),
+        build_differences=build_differences(matrix),
         labels=release_labels(matrix),
         incomplete=incomplete(matrix),
         mismatched=[e for e in matrix["environments"] if e.get("build_mismatch")],
