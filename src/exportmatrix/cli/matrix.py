@@ -98,7 +98,10 @@ def matrix_parser(add_help: bool = True) -> argparse.ArgumentParser:
     )
     parser.add_argument("releases", nargs="*", help="releases of matrix.toml to run (default: all)")
     parser.add_argument(
-        "--build", dest="builds", action="append", help="a build to run (repeatable; default: the default build)"
+        "--build",
+        dest="builds",
+        action="append",
+        help="builds to run, e.g. pypi,cpu (repeatable; default: default-builds of matrix.toml, else default-build)",
     )
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 2, help="suites run at once (default: one per CPU)"
@@ -136,10 +139,11 @@ def chosen_environments(
     """The default build's environments, or the named releases and builds;
     with --locked, the recorded matrix's (of those, where named)."""
     releases = arguments.releases or None
+    builds = [name for given in arguments.builds or () for name in given.split(",") if name.strip()] or None
     if locks is None:
-        return plan(config, releases, arguments.builds) if arguments.builds else default_matrix(config, releases)
-    declared = {e.session_name: e for e in plan(config, releases, arguments.builds)}
-    unknown = [s for s in locks.sessions if s not in declared and not (releases or arguments.builds)]
+        return plan(config, releases, builds) if builds else default_matrix(config, releases)
+    declared = {e.session_name: e for e in plan(config, releases, builds)}
+    unknown = [s for s in locks.sessions if s not in declared and not (releases or builds)]
     if unknown:
         raise ConfigError(
             "%s: %s: no such session in %s (its sessions: %s)"
