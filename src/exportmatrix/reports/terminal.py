@@ -320,7 +320,10 @@ def one_environment(matrix: Matrix, env_id: str) -> str:
     status = environment["status"] + (" — %s" % _short(environment["reason"]) if environment.get("reason") else "")
     own = {**matrix, "environments": [environment]}
     own["observations"] = [o for o in matrix["observations"] if o["environment"] == env_id]
-    lines = ["%s (build %s): %s" % (env_id, environment.get("build"), status), ""]
+    lines = ["%s (build %s): %s" % (env_id, environment.get("build"), status)]
+    if environment.get("build_mismatch"):
+        lines.append("not the build asked for: %s" % environment["build_mismatch"])
+    lines.append("")
     lines += _counts(view(own), "in " + env_id)
     shown = view(matrix)
     changes = [c for c in shown.changes if env_id in c.environments]

@@ -1,0 +1,128 @@
+"""Two builds of one release in one matrix, for real: torch 2.4.1 from PyPI
+(build pypi) and the very same wheel from a wheelhouse made here (build
+house). Two environments side by side, torch of the second installed from the
+wheelhouse (the installer's own record says so), no cell differing; then a
+build that declares the wrong local tag for that wheel is a build_mismatch."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_matrix_end_to_end import nox
+
+from exportmatrix.base import read_matrix
+from exportmatrix.reports.changes import build_differences
+
+pytestmark = pytest.mark.e2e
+
+WHEEL = "torch==2.4.1"
+BEHAVIOURS = "buffer.add_,attr.tensor_reassign,input.add_,global.tensor_add_,attr.int_counter"
+PATHS = "export_strict,export_nonstrict,dynamo_export"
+
+
+@pytest.fixture(scope="module")
+def wheelhouse(request):
+    """One real torch wheel from PyPI, downloaded once into the test cache folder."""
+    folder = request.config.cache.mkdir("wheelhouse")
+    if not list(folder.glob("torch-2.4.1-cp311-*.whl")):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                WHEEL,
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.11",
+                "--platform",
+                "manylinux1_x86_64",
+                "--platform",
+                "manylinux_2_17_x86_64",
+                "-d",
+                str(folder),
+            ],
+            check=True,
+            timeout=1800,
+        )
+    (wheel,) = folder.glob("torch-2.4.1-cp311-*.whl")
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def two_builds(root, config, wheelhouse, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("builds")
+    text = config.read_text() + (
+        '\n[builds.house]\nfind-links = "%s"\nreleases = ">=2.4"\n'
+        '\n[builds.house-cpu]\nfind-links = "%s"\nreleases = ">=2.4"\nlocal-tag = "cpu"\n'
+    ) % (wheelhouse.parent, wheelhouse.parent)
+    (folder / "matrix.toml").write_text(text)
+    results = folder / "results"
+    options = ["--only-behaviour", BEHAVIOURS, "--paths", PATHS]
+    done = nox(root, folder / "matrix.toml", results, "-s", "matrix", "--", "2.4", "--build", "pypi,house", *options)
+    return folder, results, done, options
+
+
+def test_two_builds_of_a_release_side_by_side_from_index_and_wheelhouse(root, two_builds, wheelhouse):
+    folder, results, done, _ = two_builds
+    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
+    matrix = read_matrix(results / "matrix.json")
+    by_session = {e["session"]: e for e in matrix["environments"]}
+    assert sorted(by_session) == ["torch-2.4", "torch-2.4-house"]
+    pypi, house = by_session["torch-2.4"], by_session["torch-2.4-house"]
+    assert pypi["id"] == "torch-2.4.1+cu121-py3.11" and house["id"] == "torch-2.4.1+cu121-py3.11-house"
+    assert pypi["status"] == house["status"] == "ok" and "build_mismatch" not in house
+    assert pypi["package_index"]["torch"] == "https://pypi.org/simple"
+    assert house["index"] == "wheelhouse %s" % wheelhouse.parent
+    assert house["package_index"]["torch"] == wheelhouse.as_uri()
+    # the installer's own record of where torch came from
+    (record,) = (root / ".nox" / "torch-2-4-house-3-11").glob("lib/python3.11/site-packages/torch-2.4.1*.dist-info")
+    assert json.loads((record / "direct_url.json").read_text())["url"] == wheelhouse.as_uri()
+    # the same cells in both, side by side; the same wheel: no cell differs
+    cells = {
+        b: sorted((o["behaviour"], o["exporter"]) for o in matrix["observations"] if o["environment"] == e["id"])
+        for b, e in (("pypi", pypi), ("house", house))
+    }
+    assert cells["pypi"] == cells["house"] and len(cells["pypi"]) == 15
+    assert build_differences(matrix) == []
+    markdown = (results / "matrix.md").read_text()
+    assert "## Where builds differ" in markdown and "No cell differs between builds of one release." in markdown
+    assert "## export_strict on cpu (build house)" in markdown
+    assert "builds house, pypi: 0 cells differ between builds of 2.4 (exportmatrix diff --builds house pypi)" in (
+        done.stdout
+    )
+    diff = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "exportmatrix",
+            "diff",
+            "--builds",
+            "pypi",
+            "house",
+            "--release",
+            "2.4",
+            "--matrix",
+            str(results / "matrix.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert diff.stdout.strip() == "0 cells differ between builds pypi and house of 2.4"
+    page = (results / "matrix.html").read_text()
+    assert 'id="filter-build"' in page and "No cell differs between builds of one release." in page
+
+
+def test_a_build_that_declares_another_local_tag_is_a_build_mismatch(root, two_builds):
+    folder, results, _, options = two_builds
+    done = nox(root, folder / "matrix.toml", results, "-s", "matrix", "--", "2.4", "--build", "house-cpu", *options)
+    matrix = read_matrix(results / "matrix.json")
+    (mislabeled,) = [e for e in matrix["environments"] if e["build"] == "house-cpu"]
+    assert mislabeled["build_mismatch"] == (
+        "asked for build house-cpu, got torch 2.4.1+cu121: local tag cu121 where the build declares cpu"
+    ), (done.stdout + done.stderr)[-3000:]
+    assert "not the build asked for" in done.stdout
+    assert Path(results / "matrix.json").exists() and len(matrix["environments"]) == 3  # merged into the others
