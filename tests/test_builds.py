@@ -94,3 +94,17 @@ def test_the_page_lists_them_and_filters_the_grids_by_build(tmp_path, browser):
     assert shown == ["cpu"]
     assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_builds_are_named_with_commas_or_repeated(root):
+    from exportmatrix.cli.matrix import chosen_environments, matrix_parser
+    from exportmatrix.config import load
+
+    config = load(root / "matrix.toml")
+    for given in (["--build", "pypi,cu121"], ["--build", "pypi", "--build", "cu121"]):
+        arguments = matrix_parser().parse_args(["2.4", "2.10", *given])
+        assert [e.session_name for e in chosen_environments(config, arguments)] == [
+            "torch-2.4",
+            "torch-2.4-cu121",
+            "torch-2.10",
+        ]  # cu121 offers >=2.1,<2.6: not 2.10
