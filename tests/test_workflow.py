@@ -27,7 +27,7 @@ def test_the_workflow_passes_actionlint(root):
 
 def test_the_workflow_lists_runs_uploads_and_merges(root):
     text = (root / ".github" / "workflows" / "matrix.yml").read_text()
-    assert 'nox --list --json --tags "$TAG"' in text
+    assert 'IFS=\',\' read -r -a tags <<< "$TAG"' in text and 'nox --list --json --tags "${tags[@]}"' in text
     assert "fromJSON(needs.list.outputs.sessions)" in text
     assert "name: env-${{ matrix.session }}" in text and "path: results/envs/" in text
     assert 'exportmatrix aggregate --results results --from downloaded --expect "$EXPECTED"' in text
