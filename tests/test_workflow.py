@@ -385,3 +385,33 @@ def test_the_simulation_refuses_what_it_does_not_know(tmp_path, change, message)
     workflow.write_text(json.dumps({"on": "push", "jobs": {}, **change}))
     with pytest.raises(ValueError, match=message):
         run_workflow(workflow, tmp_path / "run", tmp_path)
+
+
+def test_the_list_job_fans_out_several_builds_named_in_the_tag_input(root, tmp_path):
+    """workflow_dispatch with tag "build-pypi,build-cpu": the sessions of both
+    builds, each to be its own job and artifact (env-torch-2.4, env-torch-2.4-cpu)."""
+    workflow = root / ".github" / "workflows" / "matrix.yml"
+    checkout = tmp_path / "checkout"  # what the list job needs of the repository (not its .nox, results, ...)
+    checkout.mkdir()
+    for name in ("noxfile.py", "matrix.toml"):
+        shutil.copy(root / name, checkout / name)
+    for name in ("src", "suite"):
+        shutil.copytree(root / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__"))
+    nox_bin = Path(sys.executable).parent  # nox, as `pip install -e '.[dev]'` leaves it on PATH
+    job = tmp_path / "job"
+    job.mkdir()
+    done = run_job(
+        workflow,
+        "list",
+        tmp_path / "job",
+        {},
+        {},
+        inputs={"tag": "build-pypi,build-cpu"},
+        repository=checkout,
+        path=[nox_bin],
+    )
+    assert done.succeeded, done.output[-3000:]
+    sessions = json.loads(done.outputs["sessions"])
+    assert {"torch-2.4", "torch-2.4-cpu", "torch-2.15", "torch-2.15-cpu"} <= set(sessions)
+    assert not any(s.endswith("-cu121") for s in sessions)  # only the builds named
+    assert len(sessions) == len(set(sessions)) == 2 * len([s for s in sessions if not s.endswith("-cpu")])

@@ -1,10 +1,12 @@
 """Two builds of one release in one matrix, for real: torch 2.4.1 from PyPI
-(build pypi) and the very same wheel from a wheelhouse made here (build
-house). Two environments side by side, torch of the second installed from the
-wheelhouse (the installer's own record says so), no cell differing; then a
-build that declares the wrong local tag for that wheel is a build_mismatch."""
+(build pypi) and the very same wheel from a wheelhouse made here (build house,
+downloaded once into the tests' cache folder). Two environments side by side,
+torch of the second installed from the wheelhouse (the installer's own record
+says so), no cell differing; then a build that declares the wrong local tag
+for that wheel is a build_mismatch."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +24,18 @@ BEHAVIOURS = "buffer.add_,attr.tensor_reassign,input.add_,global.tensor_add_,att
 PATHS = "export_strict,export_nonstrict,dynamo_export"
 
 
+def cache_folder() -> Path:
+    """The tests' own cache, outside the checkout: one folder for every clone,
+    so the wheel is downloaded once, and uv (which keys a local wheel by its
+    path) unpacks it once, not once per fresh clone."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "exportmatrix-tests" / "wheelhouse"
+
+
 @pytest.fixture(scope="module")
-def wheelhouse(request):
-    """One real torch wheel from PyPI, downloaded once into the test cache folder."""
-    folder = request.config.cache.mkdir("wheelhouse")
+def wheelhouse():
+    """One real torch wheel from PyPI, downloaded once into the tests' cache folder."""
+    folder = cache_folder()
+    folder.mkdir(parents=True, exist_ok=True)
     if not list(folder.glob("torch-2.4.1-cp311-*.whl")):
         subprocess.run(
             [
