@@ -86,3 +86,23 @@ def test_where_nox_may_download_the_environment_is_left_to_it(bare, root, monkey
     out = capsys.readouterr().out
     assert "torch-2.4: Python 3.99 not found (PATH: no python3.99;" in out
     assert "nox may download it (--download-python auto)" in out
+
+
+def test_where_nox_could_not_download_it_either_the_reason_says_so(bare, root, monkeypatch):
+    import time
+
+    from exportmatrix.run.batch import pythons_not_downloaded
+
+    config = bare / "matrix.toml"
+    config.write_text((root / "matrix.toml").read_text().replace('python = "3.11"', 'python = "3.99"', 1))
+    monkeypatch.setenv("NOX_DOWNLOAD_PYTHON", "auto")
+    environments = [e for e in plan(load(config), ["2.4"]) if e.build.name == "pypi"]
+    _, found = find_pythons(environments, bare / "results")
+    pythons_not_downloaded(environments, bare / "results", found, time.time())  # the session wrote no stream
+    (stream,) = (bare / "results" / "envs").glob("*.jsonl")
+    recorded = json.loads(stream.read_text().splitlines()[0])["environment"]
+    assert recorded["status"] == "install-failed"
+    assert recorded["reason"].startswith("Python 3.99 not found: PATH: no python3.99; uv python find 3.99: none")
+    assert recorded["reason"].endswith(
+        "nox --download-python auto: no interpreter (see %s)" % (bare / "results" / "logs" / "torch-2.4.log")
+    )
