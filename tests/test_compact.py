@@ -201,3 +201,19 @@ def test_a_damaged_table_is_named(tmp_path, capsys):
     path.write_text(json.dumps(stored))
     assert main(["summary", str(path)]) == 2
     assert "damaged.json: an exportmatrix/3 file whose cells cannot be read (IndexError" in capsys.readouterr().err
+
+
+def test_convert_migrates_an_old_file_and_writes_cells_one_object_each(tmp_path, capsys):
+    from exportmatrix.base import read_matrix
+
+    matrix = varied(tmp_path / "envs")
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(as_version_1(matrix)))
+    assert main(["convert", str(old), str(tmp_path / "new.json")]) == 0
+    assert json.loads((tmp_path / "new.json").read_text())["schema"] == "exportmatrix/3"
+    assert read_matrix(tmp_path / "new.json")["observations"] == matrix["observations"]
+    assert main(["convert", str(tmp_path / "new.json"), str(tmp_path / "flat.json"), "--schema", "exportmatrix/2"]) == 0
+    flat = json.loads((tmp_path / "flat.json").read_text())
+    assert flat["schema"] == "exportmatrix/2" and flat["observations"][0]["behaviour"] == "b.diverges"
+    assert read_matrix(tmp_path / "flat.json")["observations"] == matrix["observations"]
+    assert "wrote %s (exportmatrix/2, 6 cells)" % (tmp_path / "flat.json") in capsys.readouterr().out

@@ -10,7 +10,17 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from exportmatrix.base import cell_index, evidence, find_environment, read_matrix, release_key, reproducer
+from exportmatrix.base import (
+    SCHEMA_2,
+    cell_index,
+    evidence,
+    find_environment,
+    read_matrix,
+    release_key,
+    reproducer,
+    write_json_atomically,
+    write_matrix,
+)
 from exportmatrix.cli.front import config_path
 from exportmatrix.cli.matrix import merge_and_report
 from exportmatrix.config import load, plan
@@ -62,6 +72,20 @@ def report(arguments: argparse.Namespace) -> int:
     results = Path(arguments.results)
     for path in write_reports(read_matrix(results / "matrix.json"), results):
         print("exportmatrix: wrote %s" % path)
+    return 0
+
+
+def convert(arguments: argparse.Namespace) -> int:
+    """Any matrix file (exportmatrix/1, /2 or /3) written as /3 (the compact
+    table) or /2 (each cell an object of its own, for tools that read cells
+    one by one: jq, pandas)."""
+    matrix = read_matrix(arguments.matrix)
+    out = Path(arguments.out)
+    if arguments.schema == SCHEMA_2:
+        write_json_atomically(out, {**matrix, "schema": SCHEMA_2}, indent=None)
+    else:
+        write_matrix(out, matrix)
+    print("exportmatrix: wrote %s (%s, %d cells)" % (out, arguments.schema, len(matrix["observations"])))
     return 0
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from exportmatrix import __version__
+from exportmatrix.base import SCHEMA, SCHEMA_2
 from exportmatrix.cli import bisect, commands, replay
 from exportmatrix.reports.changes import CHANGE_CLASSES
 from exportmatrix.run import add_case_options, add_selection_options
@@ -80,6 +81,19 @@ def _report(add: AddParser) -> None:
     sub = add("report", help="render results/matrix.md and matrix.html from results/matrix.json")
     sub.add_argument("--results", default="results", help=RESULTS_HELP)
     sub.set_defaults(run=commands.report)
+
+
+def _convert(add: AddParser) -> None:
+    sub = add(
+        "convert",
+        help="write a matrix file (exportmatrix/1, /2 or /3) as /3, the compact table, or /2, each cell an object",
+        description="Migrate an older matrix file, or write the cells one object each (exportmatrix/2) for tools "
+        "that read them one by one (jq, pandas); every exportmatrix command reads all three.",
+    )
+    sub.add_argument("matrix", help="the matrix file to read")
+    sub.add_argument("out", help="the file to write")
+    sub.add_argument("--schema", choices=(SCHEMA, SCHEMA_2), default=SCHEMA, help="default: %s" % SCHEMA)
+    sub.set_defaults(run=commands.convert)
 
 
 def _diff(add: AddParser) -> None:
@@ -255,6 +269,7 @@ def parser() -> argparse.ArgumentParser:
         _check,
         _replay,
         _repro,
+        _convert,
         _summary,
         _changes,
         _bisect,
