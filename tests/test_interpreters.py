@@ -59,11 +59,16 @@ def test_pyenv_versions_are_found_where_uv_sees_nothing(bare, monkeypatch):
     assert found.tried[0] == "PATH: no python" + VERSION and found.tried[1].startswith("uv python find")
 
 
-def test_a_python_found_nowhere_is_install_failed_with_what_was_tried(bare, root, monkeypatch):
+def on_python_3_99(bare, root, monkeypatch, policy):
+    """torch 2.4 of the repository's matrix, asking for a Python no machine has; nox's download policy set."""
     config = bare / "matrix.toml"
     config.write_text((root / "matrix.toml").read_text().replace('python = "3.11"', 'python = "3.99"', 1))
-    monkeypatch.setenv("NOX_DOWNLOAD_PYTHON", "never")
-    environments = [e for e in plan(load(config), ["2.4"]) if e.build.name == "pypi"]
+    monkeypatch.setenv("NOX_DOWNLOAD_PYTHON", policy)
+    return [e for e in plan(load(config), ["2.4"]) if e.build.name == "pypi"]
+
+
+def test_a_python_found_nowhere_is_install_failed_with_what_was_tried(bare, root, monkeypatch):
+    environments = on_python_3_99(bare, root, monkeypatch, "never")
     missing, found = find_pythons(environments, bare / "results")
     assert missing == ["torch-2.4"] and found["3.99"].path is None
     (stream,) = (bare / "results" / "envs").glob("*.jsonl")
@@ -77,10 +82,7 @@ def test_a_python_found_nowhere_is_install_failed_with_what_was_tried(bare, root
 
 
 def test_where_nox_may_download_the_environment_is_left_to_it(bare, root, monkeypatch, capsys):
-    config = bare / "matrix.toml"
-    config.write_text((root / "matrix.toml").read_text().replace('python = "3.11"', 'python = "3.99"', 1))
-    monkeypatch.setenv("NOX_DOWNLOAD_PYTHON", "auto")
-    environments = [e for e in plan(load(config), ["2.4"]) if e.build.name == "pypi"]
+    environments = on_python_3_99(bare, root, monkeypatch, "auto")
     missing, _ = find_pythons(environments, bare / "results")
     assert missing == [] and not (bare / "results" / "envs").exists()
     out = capsys.readouterr().out
@@ -93,10 +95,7 @@ def test_where_nox_could_not_download_it_either_the_reason_says_so(bare, root, m
 
     from exportmatrix.run.batch import pythons_not_downloaded
 
-    config = bare / "matrix.toml"
-    config.write_text((root / "matrix.toml").read_text().replace('python = "3.11"', 'python = "3.99"', 1))
-    monkeypatch.setenv("NOX_DOWNLOAD_PYTHON", "auto")
-    environments = [e for e in plan(load(config), ["2.4"]) if e.build.name == "pypi"]
+    environments = on_python_3_99(bare, root, monkeypatch, "auto")
     _, found = find_pythons(environments, bare / "results")
     pythons_not_downloaded(environments, bare / "results", found, time.time())  # the session wrote no stream
     (stream,) = (bare / "results" / "envs").glob("*.jsonl")
