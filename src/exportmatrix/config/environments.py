@@ -38,9 +38,7 @@ class Environment:
 
     @property
     def torch_requirement(self) -> str:
-        # "2.4" means the newest 2.4.x; a full version pins that release
-        exact = len(Version(self.release).release) == 3
-        return "torch==%s" % self.release if exact else "torch==%s.*" % self.release
+        return "torch" + self.release_specifier
 
     @property
     def planned_id(self) -> str:
@@ -76,6 +74,7 @@ class Environment:
 
     @property
     def release_specifier(self) -> str:
+        """The versions of the release: "2.4" means any 2.4.x (pip then takes the newest); "2.4.1" pins it."""
         exact = len(Version(self.release).release) == 3
         return "==%s" % self.release if exact else "==%s.*" % self.release
 

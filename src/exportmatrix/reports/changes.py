@@ -197,17 +197,18 @@ def build_differences(
 ) -> list[BuildDifference]:
     """Every cell whose outcome differs between the builds (default: all) of
     one release (default: each release observed in two builds or more)."""
-    index = {cell_key(o): i for i, o in enumerate(matrix["observations"])}
     by_release: dict[str, list[dict[str, Any]]] = {}
     for environment in sorted(matrix["environments"], key=release_key):
         if environment["status"] in ("ok", "incomplete") and (builds is None or environment["build"] in builds):
             if release is None or environment["release"] == release:
                 by_release.setdefault(environment["release"], []).append(environment)
+    by_release = {r: found for r, found in by_release.items() if len({e["build"] for e in found}) > 1}
+    if not by_release:  # one build per release, as most matrices are: nothing to index
+        return []
+    index = {cell_key(o): i for i, o in enumerate(matrix["observations"])}
     keys = sorted({(o["behaviour"], o["exporter"], o["device"], shapes_of(o)) for o in matrix["observations"]})
     found = []
     for name, environments in by_release.items():
-        if len({e["build"] for e in environments}) < 2:
-            continue
         for behaviour, exporter, device, shapes in keys:
             sides = [
                 (e["build"], i)
