@@ -2,11 +2,11 @@
 timeout; the cells before it are kept and the cells after it still run."""
 
 import json
-import subprocess
 import time
 from pathlib import Path
 
 from exportmatrix.run import bytecode_cache_variables, run_suite
+from exportmatrix.run.forkserver import ForkServer
 from exportmatrix.streams import read_stream
 
 SUITE = Path(__file__).resolve().parents[2] / "suite"
@@ -15,13 +15,18 @@ ENVIRONMENT = {"id": "faults", "session": "faults", "release": "2.4", "build": "
 
 
 def run_selected(torch_python, tmp_path, selection, cell_timeout=60):
-    def call(command, env=None):
-        return subprocess.call(command + ["--exportmatrix-behaviours", str(FAULTY), "-k", selection], env=env)
-
-    final = tmp_path / "faults.jsonl"
-    started = time.monotonic()
+    """The suite's runs as a real run makes them: children of one fork
+    server that imported torch once (a crash resumes in a new child)."""
     variables = bytecode_cache_variables(torch_python.parent.parent)
-    run_suite(torch_python, SUITE, final, ENVIRONMENT, cell_timeout, reuse=False, call=call, variables=variables)
+    with ForkServer(torch_python, SUITE, variables) as server:
+
+        def call(command, env=None):
+            return server.call(command + ["--exportmatrix-behaviours", str(FAULTY), "-k", selection], env=env)
+
+        final = tmp_path / "faults.jsonl"
+        started = time.monotonic()
+        run_suite(torch_python, SUITE, final, ENVIRONMENT, cell_timeout, reuse=False, call=call, variables=variables)
+        assert server.process is not None  # every run was its child; none fell back to a process of its own
     return read_stream(final), time.monotonic() - started, final
 
 

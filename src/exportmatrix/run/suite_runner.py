@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from exportmatrix.base import Outcome, publish, write_atomically
+from exportmatrix.run import forkserver
 from exportmatrix.streams import read_progress, write_line
 
 
@@ -152,7 +153,7 @@ def run_suite(
     environment: dict,
     cell_timeout: float,
     reuse: bool = True,
-    call: Callable[..., int] = subprocess.call,
+    call: Callable[..., int] | None = None,
     variables: dict[str, str] | None = None,
     extra: Sequence[str] = (),
 ) -> int:
@@ -160,7 +161,12 @@ def run_suite(
     `final` in one rename: a results file is never half-written. With
     `reuse`, cells whose key is unchanged since `final` was written are copied.
     `variables`: the suite process's environment (default: this one's);
-    `extra`: more suite options (case files)."""
+    `extra`: more suite options (case files); `call` runs one suite command
+    (default: in a child of a fork server where the platform allows it)."""
+    if call is None and forkserver.SUPPORTED:
+        with forkserver.ForkServer(python, suite_dir, variables) as server:
+            return run_suite(python, suite_dir, final, environment, cell_timeout, reuse, server.call, variables, extra)
+    call = call or subprocess.call
     partial = final.with_name(final.name + ".partial")
     previous = final if reuse else None
     resume = take_over(partial, environment, reuse)
