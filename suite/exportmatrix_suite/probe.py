@@ -3,8 +3,10 @@ devices, and every distribution with its version."""
 
 from __future__ import annotations
 
+import os
 import platform
 import re
+import site
 import sys
 from typing import Any, Dict, List
 
@@ -34,13 +36,32 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def site_folders() -> List[str]:
+    """Where this interpreter installs distributions (site-packages and the user's)."""
+    folders = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
+    if site.ENABLE_USER_SITE:
+        folders.append(site.getusersitepackages())
+    return [os.path.realpath(folder) for folder in folders]
+
+
+def vendored(location: str, sites: List[str]) -> bool:
+    """A distribution inside a package's own folder (setuptools puts its
+    _vendor folder on sys.path when imported), not one installed here."""
+    location = os.path.realpath(location)
+    return any(location.startswith(folder + os.sep) for folder in sites)
+
+
 def packages() -> Dict[str, str]:
     """Every installed distribution, by normalised name, sorted: {"numpy": "1.26.4", ...}.
-    Where a name is installed twice, the one found first on sys.path (the one imported)."""
+    Where a name is installed twice, the one found first on sys.path (the one imported).
+    Distributions vendored inside an installed package are not installed ones."""
     from importlib import metadata
 
     found: Dict[str, str] = {}
+    sites = site_folders()
     for distribution in metadata.distributions():
+        if vendored(str(distribution.locate_file("")), sites):
+            continue
         name = distribution.metadata["Name"]
         if name:
             found.setdefault(normalise_name(name), str(distribution.version))
