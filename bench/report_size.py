@@ -48,10 +48,16 @@ def page_ready_ms(page: Path, loads: int) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results", nargs="?", type=Path, default=Path("results"))
+    parser.add_argument(
+        "results", nargs="?", type=Path, default=Path("results"), help="a results folder, or its matrix.json"
+    )
     parser.add_argument("--loads", type=int, default=5, help="page loads to take the median of (default 5)")
     arguments = parser.parse_args()
+    if arguments.results.name == "matrix.json":
+        arguments.results = arguments.results.parent
     path = arguments.results / "matrix.json"
+    if not path.is_file():
+        parser.error("%s: no matrix.json there (give a results folder, as nox -s matrix writes it)" % arguments.results)
     schema = json.loads(path.read_text(encoding="utf-8")).get("schema")
     matrix = read_matrix(path)
     size = path.stat().st_size
