@@ -3,9 +3,9 @@
     python suite/forkserver.py REPLY_FD      (the host's run/forkserver.py starts it)
 
 Each line on stdin is a JSON list: the arguments of one `python -m pytest`
-run. A child forked from this process runs it and exits; this process then
-writes the child's return code to REPLY_FD, negative for a signal, as
-subprocess does. A cell that kills its process kills a child, and the suite
+run. A child forked from this process runs it and exits; this process writes
+"started" to REPLY_FD once the child is forked, then the child's return code,
+negative for a signal, as subprocess does. A cell that kills its process kills a child, and the suite
 resumes in a fresh child without importing torch again: on 2 cores an import
 costs seconds, and a release that crashes ten times paid it ten times.
 
@@ -79,6 +79,8 @@ def main():
         if child == 0:
             reply.close()
             run_pytest(arguments)
+        reply.write("started\n")  # from here on, a death of this process is this run's
+        reply.flush()
         _, status = os.waitpid(child, 0)
         reply.write("%d\n" % return_code(status))
         reply.flush()

@@ -82,3 +82,25 @@ def test_a_command_it_cannot_serve_runs_as_a_process_of_its_own(runs):
     [(child, parent)] = parents(folder)
     assert parent == os.getpid()
     assert server.process is not None  # still there for the runs it can serve
+
+
+def test_a_server_that_dies_before_running_a_command_leaves_it_to_a_process_of_its_own(tmp_path):
+    """As when torch's import kills the server: nothing of the run happened."""
+    (tmp_path / "test_runs.py").write_text(TESTS)
+    dying = tmp_path / "dying-suite"
+    dying.mkdir()
+    (dying / "forkserver.py").write_text("import time\ntime.sleep(1)\nraise SystemExit(7)\n")
+    variables = {**os.environ, "PARENTS": str(tmp_path / "parents")}
+    with ForkServer(Path(sys.executable), dying, variables) as server:
+        assert server.call(pytest_command(tmp_path, "writes_its_parent"), env=variables) == 0
+        assert server.process is None
+    [(child, parent)] = parents(tmp_path)
+    assert parent == os.getpid()
+
+
+def test_a_suite_folder_without_the_server_runs_each_command_as_a_process(tmp_path):
+    (tmp_path / "test_runs.py").write_text(TESTS)
+    variables = {**os.environ, "PARENTS": str(tmp_path / "parents")}
+    with ForkServer(Path(sys.executable), tmp_path / "no-suite-here", variables) as server:
+        assert server.process is None
+        assert server.call(pytest_command(tmp_path, "segfaults"), env=variables) == -signal.SIGSEGV

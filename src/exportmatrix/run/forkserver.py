@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import IO, Sequence
 
 # fork after importing torch is what torch's own DataLoader workers do on Linux;
 # elsewhere (macOS frameworks) a fork of a process that loaded them is not safe
@@ -25,10 +25,15 @@ class ForkServer:
     def __init__(self, python: Path, suite_dir: Path, variables: dict[str, str] | None = None):
         self.python = str(python)
         self.variables = variables
+        self.process: subprocess.Popen | None = None
+        self.replies: IO[str] | None = None
+        script = suite_dir / "forkserver.py"
+        if not script.is_file():  # a suite folder from before the server: each run a process
+            return
         reply_read, reply_write = os.pipe()
         try:
-            self.process: subprocess.Popen | None = subprocess.Popen(
-                [self.python, str(suite_dir / "forkserver.py"), str(reply_write)],
+            self.process = subprocess.Popen(
+                [self.python, str(script), str(reply_write)],
                 stdin=subprocess.PIPE,
                 env=variables,
                 pass_fds=(reply_write,),
@@ -51,17 +56,23 @@ class ForkServer:
     def call(self, command: Sequence[str], env: dict[str, str] | None = None) -> int:
         if self.serves(command, env):
             assert self.process is not None and self.process.stdin is not None and self.replies is not None
+            started = ""
             try:
                 self.process.stdin.write((json.dumps(list(command[3:])) + "\n").encode())
                 self.process.stdin.flush()
+                started = self.replies.readline()
                 answer = self.replies.readline()
-                if answer.strip():
+                if started.strip() == "started" and answer.strip():
                     return int(answer)
             except (OSError, ValueError):
                 pass
-            # the server itself died (killed from outside): that is this run's end, as
-            # for a process of its own; later runs go without a server
-            return self.close()
+            returncode = self.close()  # later runs go without a server
+            if started.strip() == "started":
+                # killed from outside while its child ran: that is this run's end, as it
+                # would be for a process of its own
+                return returncode
+            # it died before running anything (while importing torch, say): nothing of
+            # this run happened, and it runs as a process of its own
         return subprocess.call(list(command), env=env)
 
     def close(self) -> int:
