@@ -26,6 +26,7 @@ file is then not run), so that one cell can be observed on its own.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import json
 import time
 import traceback
@@ -94,7 +95,15 @@ def _only_behaviours(text: Optional[str]) -> List[str]:
     return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
+# At Python's default thresholds (700, 10, 10) the collector promotes what tracing
+# keeps alive for a moment to the older generations, whose passes walk every object
+# torch made at import. Collecting less often collects the same cycles later and
+# changes no result; the environment line records the thresholds the suite ran with.
+GC_THRESHOLDS = (100000, 20, 100)
+
+
 def pytest_configure(config):
+    gc.set_threshold(*GC_THRESHOLDS)
     config.addinivalue_line(
         "markers", "keyed_check: a check of one behaviour whose pass a rerun with the same key reuses"
     )
@@ -107,6 +116,7 @@ def pytest_configure(config):
     paths = config.getoption("--exportmatrix-paths")
     recorder = Recorder(config.getoption("--exportmatrix-out"), config.getoption("--exportmatrix-resume"))
     environment = json.loads(config.getoption("--exportmatrix-environment"))
+    environment["gc_thresholds"] = list(gc.get_threshold())
     failure = probe_into(environment)
     if failure:
         if not recorder.resumed:  # a resumed stream already starts with its environment line

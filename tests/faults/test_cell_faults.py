@@ -11,6 +11,7 @@ from exportmatrix.streams import read_stream
 
 SUITE = Path(__file__).resolve().parents[2] / "suite"
 FAULTY = Path(__file__).resolve().parent / "faulty_behaviours.py"
+DEFAULT_THRESHOLDS = (700, 10, 10)  # Python's own
 ENVIRONMENT = {"id": "faults", "session": "faults", "release": "2.4", "build": "pypi"}
 
 
@@ -43,6 +44,8 @@ def test_a_crashing_cell_is_recorded_and_the_suite_resumes_after_it(torch_python
         assert crashed["outcome"] == "crash"
         assert crashed["evidence"]["exit"] == "killed by signal 11 (SIGSEGV)"
         assert outcomes[("buffer.add_", exporter)]["outcome"] in ("holds", "diverges", "export-error", "run-error")
+    # the suite's process collects garbage less often than Python's default, and says so
+    assert stream.environment["gc_thresholds"] == [100000, 20, 100] != list(DEFAULT_THRESHOLDS)
     # what was observed before each crash is still there, in order
     kinds = [json.loads(line)["kind"] for line in final.read_text().splitlines()]
     assert kinds[0] == "environment" and kinds[-1] == "end"
