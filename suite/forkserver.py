@@ -5,9 +5,10 @@
 Each line on stdin is a JSON list: the arguments of one `python -m pytest`
 run. A child forked from this process runs it and exits; this process writes
 "started" to REPLY_FD once the child is forked, then the child's return code,
-negative for a signal, as subprocess does. A cell that kills its process kills a child, and the suite
-resumes in a fresh child without importing torch again: on 2 cores an import
-costs seconds, and a release that crashes ten times paid it ten times.
+negative for a signal, as subprocess does. A cell that kills its process kills
+a child, and the suite resumes in a fresh child without importing torch again:
+on 2 cores an import costs seconds, and a release that crashes ten times paid
+it ten times.
 
 The parent only imports; it runs no torch op, so the child starts from a
 process in which no thread pool was started yet. Where torch does not import
@@ -62,12 +63,6 @@ def run_pytest(arguments):
         os._exit(code)
 
 
-def return_code(status):
-    if os.WIFSIGNALED(status):
-        return -os.WTERMSIG(status)
-    return os.WEXITSTATUS(status)
-
-
 def main():
     reply = os.fdopen(int(sys.argv[1]), "w")
     preload()
@@ -82,7 +77,7 @@ def main():
         reply.write("started\n")  # from here on, a death of this process is this run's
         reply.flush()
         _, status = os.waitpid(child, 0)
-        reply.write("%d\n" % return_code(status))
+        reply.write("%d\n" % os.waitstatus_to_exitcode(status))
         reply.flush()
 
 

@@ -4,6 +4,7 @@ running gets that outcome and the suite resumes after it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -163,28 +164,28 @@ def run_suite(
     `variables`: the suite process's environment (default: this one's);
     `extra`: more suite options (case files); `call` runs one suite command
     (default: in a child of a fork server where the platform allows it)."""
-    if call is None and forkserver.SUPPORTED:
-        with forkserver.ForkServer(python, suite_dir, variables) as server:
-            return run_suite(python, suite_dir, final, environment, cell_timeout, reuse, server.call, variables, extra)
-    call = call or subprocess.call
-    partial = final.with_name(final.name + ".partial")
-    previous = final if reuse else None
-    resume = take_over(partial, environment, reuse)
-    while True:
-        command = suite_command(python, suite_dir, partial, environment, cell_timeout, resume, previous, extra)
-        returncode = call(command, env=variables)
-        if not partial.exists():
-            break
-        progress = read_progress(partial)
-        if progress.complete or progress.running is None:
-            break
-        outcome = record_death(partial, progress.running, returncode, cell_timeout, time.time())
-        print(
-            "exportmatrix: %s: %s (%s); resuming after it"
-            % (progress.running["test"], outcome, describe_exit(returncode)),
-            flush=True,
-        )
-        resume = True
-    if partial.exists():
-        publish(partial, final)
-    return returncode
+    with contextlib.ExitStack() as stack:
+        if call is None and forkserver.SUPPORTED:
+            call = stack.enter_context(forkserver.ForkServer(python, suite_dir, variables)).call
+        call = call or subprocess.call
+        partial = final.with_name(final.name + ".partial")
+        previous = final if reuse else None
+        resume = take_over(partial, environment, reuse)
+        while True:
+            command = suite_command(python, suite_dir, partial, environment, cell_timeout, resume, previous, extra)
+            returncode = call(command, env=variables)
+            if not partial.exists():
+                break
+            progress = read_progress(partial)
+            if progress.complete or progress.running is None:
+                break
+            outcome = record_death(partial, progress.running, returncode, cell_timeout, time.time())
+            print(
+                "exportmatrix: %s: %s (%s); resuming after it"
+                % (progress.running["test"], outcome, describe_exit(returncode)),
+                flush=True,
+            )
+            resume = True
+        if partial.exists():
+            publish(partial, final)
+        return returncode
