@@ -16,6 +16,7 @@ here, the children import it themselves and report it as a run without the
 server would (the probe's import-failed line).
 """
 
+import gc
 import importlib
 import json
 import os
@@ -66,6 +67,9 @@ def run_pytest(arguments):
 def main():
     reply = os.fdopen(int(sys.argv[1]), "w")
     preload()
+    # what the import made lives as long as the server: frozen, the children's
+    # collections never walk it, nor write to its pages and copy them
+    gc.freeze()
     for line in sys.stdin:
         arguments = json.loads(line)
         sys.stdout.flush()
@@ -79,6 +83,9 @@ def main():
         _, status = os.waitpid(child, 0)
         reply.write("%d\n" % os.waitstatus_to_exitcode(status))
         reply.flush()
+    # no finalization: the frozen heap is never collected, and extension modules
+    # (triton's) would report every object of it as leaked
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -73,3 +73,21 @@ def test_the_cold_runs_delete_the_copys_environments(bench, tmp_path):
     venvs = bench.nox_venvs(checkout, bench.plan(config, ["2.4"], [config.default_build]))
     (venv,) = venvs
     assert venv.parent == checkout / ".nox" and venv.name.startswith("torch-2-4-3-")  # nox's name for it
+
+
+@pytest.mark.parametrize(
+    "first, says",
+    [
+        ("not json", "not a results stream"),
+        ('{"kind": "observation", "observation": {}}', "not an environment line naming its venv"),
+        ('{"kind": "environment", "environment": {"venv": "/nonexistent/venv"}}', "is not installed any more"),
+    ],
+)
+def test_suite_cpu_says_what_is_wrong_with_the_stream_it_was_given(tmp_path, first, says):
+    stream = tmp_path / "torch-2.15.jsonl"
+    stream.write_text(first + "\n")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "suite_cpu.py"), str(stream)], capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(str(stream) + ": ") and says in done.stderr

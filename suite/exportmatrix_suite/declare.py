@@ -123,7 +123,14 @@ class Behaviour:
         """A fresh module and inputs, identical every time (seeded)."""
         import torch
 
-        torch.manual_seed(SEED)
+        # the module and its inputs are made on the CPU, so the CPU's generator is
+        # the one that must start from SEED; torch.manual_seed also queues a
+        # seeding for each accelerator not yet initialised, recording the
+        # caller's stack each time, for nothing when the cell runs on the CPU
+        if device == "cpu":
+            torch.random.default_generator.manual_seed(SEED)
+        else:
+            torch.manual_seed(SEED)
         module = self.module_class().to(device)
         args = tuple(_to_device(arg, device) for arg in self.make_inputs())
         return Instance(module, args)

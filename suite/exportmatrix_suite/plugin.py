@@ -102,6 +102,21 @@ def _only_behaviours(text: Optional[str]) -> List[str]:
 GC_THRESHOLDS = (100000, 20, 100)
 
 
+def no_collection_after_compile() -> Optional[bool]:
+    """Dynamo collects after each compile (run_gc_after_compile, where the
+    release has it): the collection the thresholds put off, a few hundred
+    times a run. Turned off, for the same reason; returns the setting the
+    suite runs with, None where the release has no such setting."""
+    try:
+        import torch._dynamo.config
+    except ImportError:  # the exporters report a dynamo that does not import
+        return None
+    if not hasattr(torch._dynamo.config, "run_gc_after_compile"):
+        return None
+    torch._dynamo.config.run_gc_after_compile = False
+    return bool(torch._dynamo.config.run_gc_after_compile)
+
+
 def pytest_configure(config):
     gc.set_threshold(*GC_THRESHOLDS)
     config.addinivalue_line(
@@ -118,6 +133,8 @@ def pytest_configure(config):
     environment = json.loads(config.getoption("--exportmatrix-environment"))
     environment["gc_thresholds"] = list(gc.get_threshold())
     failure = probe_into(environment)
+    if not failure:
+        environment["dynamo_gc_after_compile"] = no_collection_after_compile()
     if failure:
         if not recorder.resumed:  # a resumed stream already starts with its environment line
             recorder.write("environment", environment)

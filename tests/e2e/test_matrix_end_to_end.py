@@ -104,6 +104,17 @@ def test_what_was_installed_is_recorded_and_every_cell_is_there(run):
         assert len(cells) == len(matrix["behaviours"]) * len(exporters) * len(entry["devices"])
 
 
+def test_each_stream_records_the_collector_policy_its_suite_ran_with(run):
+    _, matrix, results = run
+    policy = {}
+    for release in ("2.4", "2.10"):
+        stream = results / "envs" / (environment(matrix, release)["id"] + ".jsonl")
+        first = json.loads(stream.read_text().splitlines()[0])["environment"]
+        policy[release] = (first["gc_thresholds"], first["dynamo_gc_after_compile"])
+    # 2.10's dynamo collects after each compile unless told not to; 2.4's has no such setting
+    assert policy == {"2.4": ([100000, 20, 100], None), "2.10": ([100000, 20, 100], False)}
+
+
 def test_a_release_that_does_not_exist_is_install_failed_with_the_reason(run):
     _, matrix, _ = run
     failed = environment(matrix, "2.99")

@@ -101,8 +101,12 @@ def suite_command(
     extra: Sequence[str] = (),
 ) -> list[str]:
     # no:logging: pytest's log capture costs about 8% of a release's CPU (torch logs
-    # a record per trace) and the suite never reads it; its stream is its record
+    # a record per trace) and the suite never reads it; its stream is its record.
+    # no:unraisableexception: at its end that plugin runs full collections over
+    # torch's whole heap to report exceptions raised in finalizers, which the
+    # stream would not hold either (no:threadexception: its sibling)
     command = [str(python), "-m", "pytest", str(suite_dir), "-q", "-p", "no:cacheprovider", "-p", "no:logging"]
+    command += ["-p", "no:unraisableexception", "-p", "no:threadexception"]
     command += ["--rootdir", str(suite_dir), "--exportmatrix-out", str(partial)]
     command += ["--exportmatrix-environment", json.dumps(environment)]
     command += ["--exportmatrix-cell-timeout", str(cell_timeout)]
