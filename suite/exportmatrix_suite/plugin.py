@@ -133,13 +133,12 @@ def pytest_configure(config):
     environment = json.loads(config.getoption("--exportmatrix-environment"))
     environment["gc_thresholds"] = list(gc.get_threshold())
     failure = probe_into(environment)
-    if not failure:
-        environment["dynamo_gc_after_compile"] = no_collection_after_compile()
     if failure:
         if not recorder.resumed:  # a resumed stream already starts with its environment line
             recorder.write("environment", environment)
         recorder.close()
         pytest.exit("torch does not import: %s" % failure, returncode=3)
+    environment["dynamo_gc_after_compile"] = no_collection_after_compile()
     case_file_errors = load_case_files(case_files)
     if only_cases:
         REGISTRY[:] = selected(REGISTRY, only_cases)  # the test modules parametrize over REGISTRY
