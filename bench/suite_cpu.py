@@ -13,7 +13,6 @@ Prints each run, the median and the range; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import statistics
 import sys
@@ -25,16 +24,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from exportmatrix.run.suite_runner import run_suite, suite_variables  # noqa: E402
+from exportmatrix.streams import stream_summary  # noqa: E402
 
 
 def environment_of(stream: Path) -> dict:
-    try:
-        first = json.loads(stream.read_text(encoding="utf-8").splitlines()[0])
-    except (OSError, IndexError, ValueError) as error:
-        sys.exit("%s: not a results stream of `nox -s matrix` (%s)" % (stream, error))
-    environment = first.get("environment") if first.get("kind") == "environment" else None
-    if not environment or not environment.get("venv"):
-        sys.exit("%s: its first line is not an environment line naming its venv" % stream)
+    summary = stream_summary(stream)
+    environment = summary.environment if summary else {}
+    if not environment.get("venv"):
+        sys.exit(
+            "%s: not a results stream of `nox -s matrix` (its first line is not an environment line naming its venv)"
+            % stream
+        )
     if not (Path(environment["venv"]) / "bin" / "python").exists():
         sys.exit("%s: its environment %s is not installed any more" % (stream, environment["venv"]))
     return environment
@@ -55,16 +55,16 @@ def main() -> None:
         parser.error("--runs must be at least 1")
     environment = environment_of(options.stream)
     venv = Path(environment["venv"])
+    variables = suite_variables(venv)
     figures = []
     with tempfile.TemporaryDirectory(prefix="suite-cpu-") as folder:
         for run in range(1, options.runs + 1):
             out = Path(folder) / ("run-%d.jsonl" % run)
             cpu, start = children_cpu(), time.monotonic()
-            variables = suite_variables(venv)
             run_suite(venv / "bin" / "python", options.suite, out, environment, 120, reuse=False, variables=variables)
             cpu, wall = children_cpu() - cpu, time.monotonic() - start
-            lines = [json.loads(text) for text in out.read_text(encoding="utf-8").splitlines()]
-            cells = sum(line.get("kind") == "observation" for line in lines)
+            summary = stream_summary(out)
+            cells = summary.cells if summary else 0
             figures.append(cpu)
             print("run %d: %.1f CPU-s, %.1f s wall, %d cells" % (run, cpu, wall, cells), flush=True)
     print(
