@@ -52,10 +52,27 @@ def uv() -> str:
     return found
 
 
+TEST_CACHE = "EXPORTMATRIX_TEST_CACHE"
+
+
+@pytest.fixture(scope="session")
+def test_cache(tmp_path_factory) -> Path:
+    """The tests' own cache (downloaded wheels): a fresh folder on every run,
+    so a fixture that cannot fill it from nothing fails here as on a new
+    machine. A developer may point EXPORTMATRIX_TEST_CACHE at a folder to keep
+    it between runs; `.ci/run` never does."""
+    kept = os.environ.get(TEST_CACHE)
+    folder = Path(kept) if kept else tmp_path_factory.mktemp("test-cache")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def torch_python() -> Path:
     """A Python with a real torch release for tests that run the suite
-    itself: made once with uv under .nox/ (seconds from uv's cache)."""
+    itself: made once with uv under .nox/ (seconds from uv's cache). It may
+    outlive a run: like nox's torch environments it is keyed by its exact
+    request (its name says the release), and uv checks the install each time."""
     venv = ROOT / ".nox" / ("tests-torch-" + TEST_TORCH.replace(".", "-"))
     python = venv / "bin" / "python"
     if not python.exists():

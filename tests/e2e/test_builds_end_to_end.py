@@ -1,12 +1,11 @@
 """Two builds of one release in one matrix, for real: torch 2.4.1 from PyPI
 (build pypi) and the very same wheel from a wheelhouse made here (build house,
-downloaded once into the tests' cache folder). Two environments side by side,
+downloaded into the tests' cache folder, fresh on every run). Two environments side by side,
 torch of the second installed from the wheelhouse (the installer's own record
 says so), no cell differing; then a build that declares the wrong local tag
 for that wheel is a build_mismatch."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,42 +23,31 @@ BEHAVIOURS = "buffer.add_,attr.tensor_reassign,input.add_,global.tensor_add_,att
 PATHS = "export_strict,export_nonstrict,dynamo_export"
 
 
-def cache_folder() -> Path:
-    """The tests' own cache, outside the checkout: one folder for every clone,
-    so the wheel is downloaded once, and uv (which keys a local wheel by its
-    path) unpacks it once, not once per fresh clone."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "exportmatrix-tests" / "wheelhouse"
+def download_wheel(folder: Path) -> Path:
+    """torch 2.4.1 for CPython 3.11 on Linux x86_64, from PyPI, with the pip
+    the tests session installs (a uv-made virtualenv has none of its own)."""
+    command = [sys.executable, "-m", "pip", "download", WHEEL, "--no-deps", "--only-binary=:all:"]
+    command += ["--python-version", "3.11", "--platform", "manylinux1_x86_64", "--platform", "manylinux_2_17_x86_64"]
+    command += ["--index-url", "https://pypi.org/simple", "--timeout", "60", "--retries", "2", "-d", str(folder)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    wheels = list(folder.glob("torch-2.4.1-cp311-*.whl"))
+    if done.returncode or len(wheels) != 1:
+        pytest.fail(
+            "could not download %s from PyPI into %s (is the network reachable?): pip exited %d\n%s"
+            % (WHEEL, folder, done.returncode, (done.stdout + done.stderr)[-2000:]),
+            pytrace=False,
+        )
+    return wheels[0]
 
 
 @pytest.fixture(scope="module")
-def wheelhouse():
-    """One real torch wheel from PyPI, downloaded once into the tests' cache folder."""
-    folder = cache_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    if not list(folder.glob("torch-2.4.1-cp311-*.whl")):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                WHEEL,
-                "--no-deps",
-                "--only-binary=:all:",
-                "--python-version",
-                "3.11",
-                "--platform",
-                "manylinux1_x86_64",
-                "--platform",
-                "manylinux_2_17_x86_64",
-                "-d",
-                str(folder),
-            ],
-            check=True,
-            timeout=1800,
-        )
-    (wheel,) = folder.glob("torch-2.4.1-cp311-*.whl")
-    return wheel
+def wheelhouse(test_cache):
+    """One real torch wheel from PyPI, in the tests' cache (fresh on every run
+    unless the developer keeps one: see test_cache)."""
+    folder = test_cache / "wheelhouse"
+    folder.mkdir(exist_ok=True)
+    found = list(folder.glob("torch-2.4.1-cp311-*.whl"))
+    return found[0] if found else download_wheel(folder)
 
 
 @pytest.fixture(scope="module")
