@@ -82,7 +82,12 @@ def test_the_changes_command_filters_by_pair_and_class_and_prints_json(tmp_path,
     matrix = str(tmp_path / "matrix.json")
 
     assert main(["changes", matrix, "--from", "2.9", "--to", "2.10", "--class", "became-silent", "--json"]) == 0
-    (record,) = json.loads(capsys.readouterr().out)
+    printed = json.loads(capsys.readouterr().out)
+    (record,) = printed["changes"]
+    (story,) = printed["stories"]
+    assert story["class"] == "became silent" and story["changes"] == [0] and story["representative"] == 0
+    assert story["before"] == "export-error (AssertionError: Mutating module attribute … during export.)"
+    assert story["after"] == "diverges (attribute after call 1)" and story["unexplained"] is True
     assert record["class"] == "became silent" and (record["from"], record["to"]) == ("2.9", "2.10")
     assert record["behaviour"] == "b" and record["before"]["outcome"] == "export-error"
     assert record["before"]["evidence"]["error"]["message"] == "Mutating module attribute a during export."
@@ -92,7 +97,17 @@ def test_the_changes_command_filters_by_pair_and_class_and_prints_json(tmp_path,
     assert main(["changes", matrix]) == 0
     text = capsys.readouterr().out.splitlines()
     assert text[0] == "2.8 → 2.9 (build pypi): 1 broke"
-    assert text[3] == "2.9 → 2.10 (build pypi): 1 became silent, 1 broke"
+    assert text[1] == "  broke, 2.8 → 2.9: 1 cell, b on p, e.g. b / p — unexplained"
+    assert text[4] == "2.9 → 2.10 (build pypi): 1 became silent, 1 broke"
+    assert text[5].startswith("  became silent, 2.9 → 2.10: 1 cell, b on p")
+    assert text[6] == (
+        "    export-error (AssertionError: Mutating module attribute … during export.)"
+        " → diverges (attribute after call 1)"
+    )
+    assert text[7] == "    exportmatrix repro %s torch-2.10.0-py3.11 b p --short" % matrix
+
+    assert main(["changes", matrix, "--cells"]) == 0
+    text = capsys.readouterr().out.splitlines()
     assert text[4].startswith("  became silent: b / p: export-error (AssertionError: Mutating")
 
     assert main(["changes", matrix, "--from", "2.5"]) == 2

@@ -48,10 +48,11 @@ def test_a_session_run_alone_merges_into_the_matrix_and_summarises_against_its_n
         "  capture path   holds  diverges",
         "  export_strict      1         1",
     ]
-    assert summary[-3:] == [
+    assert summary[-4:] == [
         "what differs from its neighbouring releases in the results (2.4):",
         "  2.4 → 2.10: 1 became silent",
-        "  became silent: b.silent: export-error up to 2.4 → diverges from 2.10 on export_strict",
+        "  became silent, 2.4 → 2.10: 1 cell, b.silent on export_strict, e.g. b.silent / export_strict — unexplained",
+        "    export-error (AssertionError: no) → diverges (attribute after call 1)",
     ]
     assert "release notes:" not in out  # the whole matrix's summary is for runs of several environments
 

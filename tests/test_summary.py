@@ -184,14 +184,20 @@ def test_the_changes_that_matter_most_come_first(tmp_path):
     release(tmp_path, 4, before)
     release(tmp_path, 5, after)
     text = render(aggregate(tmp_path).matrix)
+    error = "export-error (AssertionError: Mutating module attribute … during export.)"
     assert section(text, "release notes") == [
-        "release notes: 7 outcome changes between consecutive releases",
+        "release notes: 7 outcome changes in 4 stories between consecutive releases",
         "  2.4 → 2.5: 4 became silent, 2 broke, 1 fixed",
-        "the worst first:",
-        "  became silent: z.silent [static and dynamic shapes]: export-error up to 2.4 → diverges from 2.5 on p1, p2",
-        "  broke: z.silent2: holds up to 2.4 → diverges from 2.5 on p1",
-        "  broke: m.broke: holds up to 2.4 → export-error from 2.5 on export_strict",
-        "  fixed: a.fixed: export-error up to 2.4 → holds from 2.5 on export_strict",
+        "the worst stories first (each with its short reproducer: exportmatrix changes MATRIX):",
+        "  became silent, 2.4 → 2.5: 4 cells, z.silent on p1, p2, e.g. z.silent / p1 — unexplained",
+        "    %s → diverges" % error,
+        # of two stories of one class, the one with more cells first; then the order of the catalogue
+        "  broke, 2.4 → 2.5: 1 cell, m.broke on export_strict, e.g. m.broke / export_strict — unexplained",
+        "    holds → %s" % error,
+        "  broke, 2.4 → 2.5: 1 cell, z.silent2 on p1, e.g. z.silent2 / p1 — unexplained",
+        "    holds → diverges",
+        "  fixed, 2.4 → 2.5: 1 cell, a.fixed on export_strict, e.g. a.fixed / export_strict — unexplained",
+        "    %s → holds" % error,
     ]
 
 
@@ -203,31 +209,35 @@ def test_a_change_of_the_error_alone_and_a_change_on_every_path_say_so(tmp_path)
     notes = section(render(aggregate(tmp_path).matrix), "release notes")
     assert notes[1:] == [
         "  2.4 → 2.5: 2 error changed",
-        "the worst first:",
-        "  error changed: b: export-error up to 2.4 → another export-error from 2.5 on every capture path",
+        "the worst stories first (each with its short reproducer: exportmatrix changes MATRIX):",
+        "  error changed, 2.4 → 2.5: 2 cells, b on every capture path, e.g. b / p1 — unexplained",
+        "    export-error (AssertionError: Mutating module attribute … during export.)"
+        " → export-error (AssertionError: another message)",
     ]
 
 
-def test_beyond_eight_lines_of_changes_the_rest_are_counted_and_pointed_to(tmp_path):
+def test_beyond_four_stories_the_rest_are_counted_and_pointed_to(tmp_path):
     behaviours = ["b%02d" % i for i in range(15)]
     release(tmp_path, 4, [cell(b, "p%d" % p, "holds") for b in behaviours for p in range(3)])
-    # b00..b14 stop holding on 3, 2 or 1 paths (b00 on the most)
+    # b00..b14 stop holding, each with an error of its own kind (one story each), on 3, 2 or 1 paths
     release(
         tmp_path,
         5,
         [
-            cell(b, "p%d" % p, "export-error" if p < 3 - i % 3 else "holds")
+            observation(b, "p%d" % p, "export-error", dict(ERROR, error=dict(ERROR["error"], type="Error%d" % i)))
+            if p < 3 - i % 3
+            else cell(b, "p%d" % p, "holds")
             for i, b in enumerate(behaviours)
             for p in range(3)
         ],
     )
     text = render(aggregate(tmp_path).matrix, written=WRITTEN)
     shown = section(text, "release notes")[3:]
-    assert len(shown) == 9
-    assert [line.split(":")[1].strip() for line in shown[:5]] == ["b00", "b03", "b06", "b09", "b12"]  # on 3 paths
-    left = 30 - (5 * 3 + 3 * 2)
-    assert (
-        shown[-1] == "  ... and %d more changes (all of them: exportmatrix summary --full results/matrix.json)" % left
+    assert len(shown) == 9  # four stories, two lines each, and the rest counted
+    assert [line.split(" e.g. ")[1].split(" /")[0] for line in shown[:8:2]] == ["b00", "b03", "b06", "b09"]  # 3 paths
+    left = 30 - 4 * 3
+    assert shown[-1] == (
+        "  ... and 11 more stories of %d changes (every cell: exportmatrix summary --full results/matrix.json)" % left
     )
 
 
@@ -306,8 +316,8 @@ def test_a_large_matrix_fits_in_sixty_lines(tmp_path):
     path_0 = [(o["exporter"], o["shapes"], o["outcome"]) for o in matrix["observations"]]
     expected = {outcome: path_0.count(("path_0", "static", outcome)) for outcome in OUTCOMES}
     assert len(counts(text)) == 21 and counts(text)["path_0 static"] == expected  # 10 paths × 2 shapes, and all
-    (more,) = [line for line in lines if line.startswith("  ... and") and "more changes" in line]
-    assert int(re.search(r"and (\d+) more changes", more).group(1)) > 1000
+    (more,) = [line for line in lines if line.startswith("  ... and") and "more stories" in line]
+    assert int(re.search(r"more stories of (\d+) changes", more).group(1)) > 1000
     assert lines[-2].startswith("full reports: ")
     assert max(len(line) for line in lines) < 200
 

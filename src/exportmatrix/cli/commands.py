@@ -13,6 +13,7 @@ from typing import Any
 from exportmatrix.base import (
     SCHEMA_2,
     cell_index,
+    distinct,
     evidence,
     find_environment,
     read_matrix,
@@ -24,6 +25,7 @@ from exportmatrix.base import (
 from exportmatrix.cli.front import config_path
 from exportmatrix.cli.matrix import merge_and_report
 from exportmatrix.config import load, plan
+from exportmatrix.config.upstream_links import load_links
 from exportmatrix.merge import (
     cells_by_key,
     differences,
@@ -47,6 +49,8 @@ from exportmatrix.reports.changes import (
     release_pairs,
     select,
 )
+from exportmatrix.reports.stories import Story, stories
+from exportmatrix.reports.terminal import story_lines
 from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_problems, run_installed
 
 
@@ -256,14 +260,18 @@ def changes(arguments: argparse.Namespace) -> int:
             choices = ", ".join(c.replace(" ", "-") for c in CHANGE_CLASSES)
             raise ValueError("--class %s: no such class (the classes: %s)" % (name.replace(" ", "-"), choices))
     chosen = select(outcome_changes(matrix), arguments.since, arguments.until, classes)
+    found = stories(matrix, chosen, load_links())
     if arguments.json:
-        print(json.dumps([_change_record(matrix, arguments.matrix, change) for change in chosen], indent=1))
+        records = [_change_record(matrix, arguments.matrix, change) for change in chosen]
+        number = {change: n for n, change in enumerate(chosen)}
+        print(json.dumps({"stories": [_story_record(s, number) for s in found], "changes": records}, indent=1))
         return 0
     if not chosen:
         print("no outcome changes between consecutive releases match")
         return 0
-    for (build, before, after), found in release_pairs(chosen).items():
-        counted = Counter(change.kind for change in found)
+    every_path = distinct(matrix, "exporter")
+    for (build, before, after), pair in release_pairs(chosen).items():
+        counted = Counter(change.kind for change in pair)
         print(
             "%s → %s (build %s): %s"
             % (
@@ -273,10 +281,36 @@ def changes(arguments: argparse.Namespace) -> int:
                 ", ".join("%d %s" % (counted[kind], kind) for kind in CHANGE_CLASSES if counted[kind]),
             )
         )
-        for change in found:
-            print("  %s: %s" % (change.kind, change))
-            print("    reproducer: %s" % change.repro_command(str(arguments.matrix)))
+        if arguments.cells:
+            for change in pair:
+                print("  %s: %s" % (change.kind, change))
+                print("    reproducer: %s" % change.repro_command(str(arguments.matrix)))
+            continue
+        for story in [s for s in found if s.representative.pair == (build, before, after)]:
+            print("\n".join(story_lines(story, every_path, str(arguments.matrix))))
+            for link in story.links:
+                print("    %s: %s" % (link.ref, link.says))
     return 0
+
+
+def _story_record(story: Story, number: dict[Change, int]) -> dict[str, Any]:
+    """One story for scripts: its class, releases, transition, links, and its
+    cells as indexes into "changes" (the representative first)."""
+    return {
+        "class": story.kind,
+        "build": story.build,
+        "from": story.last_before,
+        "to": story.first_after,
+        "before": story.before,
+        "after": story.after,
+        "cells": len(story.changes),
+        "behaviours": story.behaviours,
+        "paths": story.paths,
+        "representative": number[story.representative],
+        "changes": [number[change] for change in story.changes],
+        "links": [{"ref": link.ref, "url": link.url, "status": link.status, "says": link.says} for link in story.links],
+        "unexplained": story.unexplained,
+    }
 
 
 def _change_record(matrix: dict[str, Any], matrix_path: str | Path, change: Change) -> dict[str, Any]:

@@ -196,10 +196,12 @@ def _summary(add: AddParser) -> None:
 def _changes(add: AddParser) -> None:
     sub = add(
         "changes",
-        help="the outcome changes between consecutive releases, classified (release notes)",
-        description="Every cell whose outcome changes between consecutive releases of one build, with its class: "
-        + ", ".join(CHANGE_CLASSES)
-        + ". Worst class first, each with the evidence on both sides.",
+        help="the outcome changes between consecutive releases, as stories (release notes)",
+        description="The cells whose outcome changes between consecutive releases of one build, grouped into "
+        "stories: changes of one class between the same releases whose two sides read the same (the error's kind "
+        "and first line, or the kind of state that differs and when), each with its cells, one representative, "
+        "the command that prints its short reproducer, and the upstream links that explain it (unexplained where "
+        "none does). The classes, worst first: " + ", ".join(CHANGE_CLASSES) + ".",
     )
     sub.add_argument("matrix", nargs="?", type=Path, default=Path("results/matrix.json"), help="a matrix.json")
     sub.add_argument("--from", dest="since", metavar="RELEASE", help="only changes from this release (e.g. 2.9)")
@@ -211,7 +213,10 @@ def _changes(add: AddParser) -> None:
         metavar="CLASS",
         help="only this class (repeatable): " + ", ".join(c.replace(" ", "-") for c in CHANGE_CLASSES),
     )
-    sub.add_argument("--json", action="store_true", help="one JSON list, for scripts")
+    sub.add_argument("--cells", action="store_true", help="every changed cell on a line of its own, not stories")
+    sub.add_argument(
+        "--json", action="store_true", help='{"stories": [...], "changes": [...]}, each change with its evidence'
+    )
     sub.set_defaults(run=commands.changes)
 
 

@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from exportmatrix.base import NOT_OBSERVED, STATIC, SYMBOLS, Matrix, Outcome, distinct, release_key, shapes_of
+from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix, Outcome, distinct, release_key, shapes_of
 from exportmatrix.reports.changes import CHANGE_CLASSES, Change, release_pairs, series
+from exportmatrix.reports.stories import Story
 from exportmatrix.reports.view import Grid, View, view
 
 MAX_LINES = 60
@@ -23,7 +24,7 @@ MAX_LINES = 60
 # line on builds is shown, one change line fewer
 OK_LINES, NOT_OK_LINES, MISMATCH_LINES, CASE_ERROR_LINES = 3, 4, 2, 2
 COUNT_ROWS = 20  # rows of the table of outcomes, the "... and N more" among them
-CHANGE_LINES = 8  # changes shown, worst first; then "... and N more"
+STORY_LINES = 8  # lines of stories shown (two a story), worst first; then "... and N more"
 PAIR_LINES = 4  # release pairs shown in the release notes, those with the worst changes
 WIDTH = 100  # the most characters of a reason, an error or a list of releases on one line
 
@@ -155,43 +156,29 @@ def _paths(paths: list[str], every: list[str]) -> str:
     return "%d paths (%s, …)" % (len(paths), ", ".join(paths[:2]))
 
 
-def _change_line(group: list[Change], shown: View, several_builds: bool) -> str:
-    change = group[0]
-    before, after = change.outcomes
-    shapes = [shape for shape in shown.shapes if shape in {c.shapes for c in group}]
-    tags = [] if change.device == "cpu" else [change.device]
-    tags += [] if shapes == [STATIC] else [" and ".join(shapes) + " shapes"]
-    tags += ["build " + change.build] if several_builds else []
-    where = " [%s]" % ", ".join(tags) if tags else ""
-    if after == before:  # the same outcome, with another error or other differences
-        after = "diverges differently" if after == Outcome.DIVERGES else "another " + after
-    paths = [exporter for exporter in shown.exporters if exporter in {c.exporter for c in group}]
-    return "  %s: %s%s: %s up to %s → %s from %s on %s" % (
-        change.kind,
+def story_lines(story: Story, every_path: list[str], matrix_path: str | None = None) -> list[str]:
+    """A story in two lines: its class, releases, cells, representative and
+    links; then its transition. With `matrix_path`, a third: the command that
+    prints its representative's short reproducer."""
+    change = story.representative
+    links = ", ".join("%s (%s)" % (link.ref, link.status) for link in story.links) or "unexplained"
+    behaviours = story.behaviours
+    what = behaviours[0] if len(behaviours) == 1 else "%d behaviours" % len(behaviours)
+    head = "  %s, %s → %s: %d cell%s, %s on %s%s, e.g. %s / %s — %s" % (
+        story.kind,
+        story.last_before,
+        story.first_after,
+        len(story.changes),
+        "" if len(story.changes) == 1 else "s",
+        what,
+        _paths(story.paths, every_path),
+        change.where,
         change.behaviour,
-        where,
-        before,
-        change.last_before,
-        after,
-        change.first_after,
-        _paths(paths, shown.exporters),
+        change.exporter,
+        links,
     )
-
-
-def _alike(changes: list[Change]) -> list[list[Change]]:
-    """Changes alike but for their capture path: one group each (and one for all
-    shapes, where each shapes changed so on the same paths)."""
-    alike: dict[tuple, dict[str, list[Change]]] = {}
-    for change in changes:
-        key = (change.build, change.behaviour, change.device, change.outcomes, change.last_before, change.first_after)
-        alike.setdefault(key, {}).setdefault(change.shapes, []).append(change)
-    groups: list[list[Change]] = []
-    for by_shapes in alike.values():
-        if len({frozenset(c.exporter for c in found) for found in by_shapes.values()}) == 1:
-            groups.append([change for found in by_shapes.values() for change in found])
-        else:
-            groups += by_shapes.values()
-    return groups
+    lines = [head, "    %s → %s" % (_short(story.before), _short(story.after))]
+    return lines + (["    %s --short" % change.repro_command(matrix_path)] if matrix_path else [])
 
 
 def _worst(changes: list[Change]) -> tuple[int, int]:
@@ -200,14 +187,16 @@ def _worst(changes: list[Change]) -> tuple[int, int]:
     return worst, -sum(change.severity == worst for change in changes)
 
 
-def _changes(shown: View, full_form: str, most: int = CHANGE_LINES) -> list[str]:
+def _changes(shown: View, full_form: str, matrix_path: str, most: int = STORY_LINES) -> list[str]:
     """Release notes: per release pair, the changes per class; then the
-    changes that matter most, one line per group of alike changes: the worst
-    class first, then those on the most paths."""
+    stories, worst first (class, then the most cells), two lines each."""
     if not shown.changes:
         return ["no outcome changes between releases"]
     several_builds = len({change.build for change in shown.changes}) > 1
-    lines = ["release notes: %d outcome changes between consecutive releases" % len(shown.changes)]
+    lines = [
+        "release notes: %d outcome changes in %d stor%s between consecutive releases"
+        % (len(shown.changes), len(shown.stories), "y" if len(shown.stories) == 1 else "ies")
+    ]
     pairs = release_pairs(shown.changes)
     # the pairs with the worst changes, in release order; the others counted
     shown_pairs = sorted(pairs, key=lambda pair: _worst(pairs[pair]))[:PAIR_LINES]
@@ -226,16 +215,15 @@ def _changes(shown: View, full_form: str, most: int = CHANGE_LINES) -> list[str]
         lines.append(
             "  ... and %d more release pairs (every pair: exportmatrix changes)" % (len(pairs) - len(shown_pairs))
         )
-    # within a class, wrong results before errors, then those on the most paths
-    ranked = sorted(
-        _alike(shown.changes),
-        key=lambda group: (group[0].severity, group[0].outcomes[1] != Outcome.DIVERGES, -len(group)),
-    )
-    lines.append("the worst first:")
-    lines += [_change_line(group, shown, several_builds) for group in ranked[:most]]
-    left = sum(len(group) for group in ranked[most:])
+    lines.append("the worst stories first (each with its short reproducer: exportmatrix changes %s):" % matrix_path)
+    for story in shown.stories[: most // 2]:
+        lines += story_lines(story, shown.exporters)
+    left = shown.stories[most // 2 :]
     if left:
-        lines.append("  ... and %d more changes (all of them: %s)" % (left, full_form))
+        lines.append(
+            "  ... and %d more stories of %d changes (every cell: %s)"
+            % (len(left), sum(len(story.changes) for story in left), full_form)
+        )
     return lines
 
 
@@ -264,7 +252,8 @@ def _where(written: Sequence[Path]) -> tuple[list[str], str]:
 def _short_form(shown: View, written: Sequence[Path]) -> list[str]:
     where, full_form = _where(written)
     builds = _builds(shown)
-    changes = _changes(shown, full_form, CHANGE_LINES - len(builds))
+    matrix_path = str(written[0]) if written else "MATRIX"
+    changes = _changes(shown, full_form, matrix_path, STORY_LINES - len(builds))
     parts = [_heading(shown), changes, _environments(shown) + builds, _counts(shown), where]
     lines = parts[0]
     for part in parts[1:]:
@@ -341,11 +330,12 @@ def one_environment(matrix: Matrix, env_id: str) -> str:
             counted = Counter(change.kind for change in found)
             counts = ", ".join("%d %s" % (counted[kind], kind) for kind in CHANGE_CLASSES if counted[kind])
             lines.append("  %s → %s: %s" % (before, after, counts))
-        ranked = sorted(_alike(changes), key=lambda group: (group[0].severity, -len(group)))
-        lines += [_change_line(group, shown, False) for group in ranked[:CHANGE_LINES]]
-        left = sum(len(group) for group in ranked[CHANGE_LINES:])
+        mine = [story for story in shown.stories if env_id in story.representative.environments]
+        for story in mine[: STORY_LINES // 2]:
+            lines += story_lines(story, shown.exporters)
+        left = mine[STORY_LINES // 2 :]
         if left:
-            lines.append("  ... and %d more (all of them: exportmatrix changes)" % left)
+            lines.append("  ... and %d more stories (all of them: exportmatrix changes)" % len(left))
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from exportmatrix.base import (
     incomplete,
     symbol,
 )
+from exportmatrix.config.upstream_links import Link, load_links
 from exportmatrix.reports.changes import (
     CHANGE_CLASSES,
     WORST,
@@ -29,6 +30,7 @@ from exportmatrix.reports.changes import (
     release_pairs,
     series,
 )
+from exportmatrix.reports.stories import Story, stories
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ class View:
     shapes: list[str]  # the shapes the cells were observed with: static first
     tags: list[tuple[str, list[str]]]  # (axis, its tags): "state=buffer" under "state", plain tags under "tag"
     changes: list[Change]
+    stories: list[Story]  # the changes grouped by cause, worst first
+    links: list[Link]  # the upstream links known (the suite's upstream/known.toml)
     notes: list[ReleaseNote]  # the release notes: one per release pair with changes
     builds: list[str]  # the builds whose environments ran, in the matrix's order
     build_differences: list[BuildDifference]  # cells whose outcome differs between builds of one release
@@ -126,6 +130,16 @@ class View:
     @property
     def grids(self) -> list[Grid]:
         return [grid for section in self.sections for grid in section.grids]
+
+    def cell_links(self, index: int) -> list[Link]:
+        """The upstream links about one cell (its behaviour, path and release)."""
+        observation = self.matrix["observations"][index]
+        release = self.labels.get(observation["environment"], "")
+        return [
+            link
+            for link in self.links
+            if link.concerns(observation["behaviour"], observation["exporter"], (release,) if release else ())
+        ]
 
     def symbol(self, index: int | None) -> str:
         return NOT_OBSERVED if index is None else symbol(self.matrix["observations"][index]["outcome"])
@@ -171,9 +185,11 @@ def release_notes(changes: list[Change], index: dict[tuple, int]) -> list[Releas
     return notes
 
 
-def view(matrix: Matrix) -> View:
+def view(matrix: Matrix, links: list[Link] | None = None) -> View:
+    """The view of `matrix`; `links`: the upstream links (default: the suite's known.toml)."""
     index = {cell_key(o): i for i, o in enumerate(matrix["observations"])}
     changes = outcome_changes(matrix)
+    links = load_links() if links is None else links
     rows_of = behaviours(matrix)
     exporters, devices = distinct(matrix, "exporter"), distinct(matrix, "device")
     shapes = sorted(distinct(matrix, "shapes"), key=lambda s: (s != STATIC, s))
@@ -208,6 +224,8 @@ def view(matrix: Matrix) -> View:
         shapes=shapes,
         tags=tag_groups(matrix["behaviours"]),
         changes=changes,
+        stories=stories(matrix, changes, links),
+        links=links,
         notes=release_notes(changes, index),
         builds=list(series(matrix)),
         build_differences=build_differences(matrix),
