@@ -133,3 +133,29 @@ def test_the_suites_known_links_load_and_are_enough():
     links = load_links(KNOWN_FILE)
     assert len(links) >= 15 and len({link.ref for link in links}) == len(links)
     assert all(link.says and link.behaviours for link in links)
+
+
+def test_matrix_md_leads_with_the_stories_each_with_its_links_or_unexplained(tmp_path, monkeypatch):
+    import sys
+
+    from exportmatrix.reports import markdown
+
+    view_module = sys.modules["exportmatrix.reports.view"]  # the module: the package exports its function `view`
+
+    before = [observation(b, "export_strict", "export-error", refused(b)) for b in ("attr.a", "attr.b")]
+    before += [observation("attr.c", "export_strict", "holds")]
+    after = [observation(b, "export_strict", "diverges", diverged("attribute " + b)) for b in ("attr.a", "attr.b")]
+    after += [observation("attr.c", "export_strict", "export-error", refused("c"))]
+    matrix, _ = two_releases(tmp_path, before, after)
+    link = Link("pytorch/pytorch#2", "strict export stopped refusing", "expected", ("attr.a",))
+    monkeypatch.setattr(view_module, "load_links", lambda: [link])
+    text = markdown.render(matrix)
+    assert text.index("## Stories, worst first") < text.index("## Release notes") < text.index("## export_strict")
+    silent = text.index("### 2.9 → 2.10: became silent, 2 cells (2 behaviours, 1 path)")
+    broke = text.index("### 2.9 → 2.10: broke, 1 cell (1 behaviour, 1 path)")
+    assert silent < broke
+    assert (
+        "- upstream: [pytorch/pytorch#2](https://github.com/pytorch/pytorch/issues/2) (expected)" in text[silent:broke]
+    )
+    assert "- upstream: **unexplained**" in text[broke:]
+    assert "- cells: `attr.a` on export_strict; `attr.b` on export_strict" in text[silent:broke]

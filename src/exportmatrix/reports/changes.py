@@ -83,6 +83,10 @@ class Change:
         command += "" if self.device == "cpu" else " --device " + self.device
         return command + ("" if self.shapes == STATIC else " --shapes " + self.shapes)
 
+    def key(self, side: int) -> tuple[str, str, str, str, str]:
+        """The cell key (base.cell_key) of its cell before (0) or after (1)."""
+        return (self.environments[side], self.behaviour, self.exporter, self.device, self.shapes)
+
     @property
     def outcomes(self) -> tuple[str, str]:
         """The outcome before and after (a label begins with its outcome's name)."""

@@ -6,7 +6,9 @@ from typing import Any
 
 from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix
 from exportmatrix.reports.changes import SUPPORT_CHANGED
+from exportmatrix.reports.stories import Story
 from exportmatrix.reports.view import BuildSection, View, axis_of, view
+from exportmatrix.repro.short import short_reproducer
 
 SEED_FILE = "test/dynamo/test_export_mutations.py"
 
@@ -72,6 +74,42 @@ def _by_state(shown: View) -> list[str]:
 
 def _values(behaviour: dict[str, Any], axis: str) -> list[str]:
     return [tag.partition("=")[2] for tag in behaviour["tags"] if axis_of(tag) == axis]
+
+
+def _cells(story: Story) -> str:
+    """Its cells, by behaviour: `b` on p1, p2."""
+    paths: dict[str, list[str]] = {}
+    for change in story.changes:
+        paths.setdefault(change.behaviour, []).append(change.exporter + change.where)
+    return "; ".join("`%s` on %s" % (escape(b), escape(", ".join(dict.fromkeys(p)))) for b, p in paths.items())
+
+
+def _stories(shown: View) -> list[str]:
+    """The stories, worst first: each with its releases, cells, links (or
+    unexplained), its transition and its representative's short reproducer."""
+    out = ["", "## Stories, worst first", ""]
+    if not shown.stories:
+        return out + ["No outcome changes between consecutive releases."]
+    out.append(
+        "%d outcome changes between consecutive releases make %d stories: changes of one class between the same "
+        "releases whose two sides read the same. A story no upstream link explains is marked **unexplained**: "
+        "that is where a new bug may be." % (len(shown.changes), len(shown.stories))
+    )
+    for story in shown.stories:
+        change = story.representative
+        links = "; ".join("[%s](%s) (%s): %s" % (k.ref, k.url, k.status, escape(k.says)) for k in story.links)
+        out += ["", "### %s" % escape(story.title), ""]
+        out.append("- %s → %s" % (escape(story.before), escape(story.after)))
+        out.append("- cells: %s" % _cells(story))
+        out.append("- upstream: %s" % (links or "**unexplained**"))
+        text = short_reproducer(shown.matrix, shown.observation(change, 1))
+        command = escape(change.repro_command("matrix.json") + " --short")
+        where = "`%s` / `%s`%s" % (escape(change.behaviour), escape(change.exporter), escape(change.where))
+        out.append("- representative: %s, in %s: `%s`" % (where, escape(change.environments[1]), command))
+        if text:
+            out += ["", "<details><summary>its short reproducer</summary>", "", "```python", text.rstrip("\n")]
+            out += ["```", "", "</details>"]
+    return out
 
 
 def _release_notes(shown: View) -> list[str]:
@@ -141,7 +179,7 @@ def _tail(shown: View) -> list[str]:
 
 def render(matrix: Matrix) -> str:
     shown = view(matrix)
-    out = _heading(shown) + _release_notes(shown) + _where_builds_differ(shown)
+    out = _heading(shown) + _stories(shown) + _release_notes(shown) + _where_builds_differ(shown)
     for section in shown.sections:
         out += _section(shown, section)
     return "\n".join(out + _by_state(shown) + _tail(shown)) + "\n"

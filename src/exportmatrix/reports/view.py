@@ -126,6 +126,11 @@ class View:
     incomplete: list[dict[str, Any]]  # environments whose status is not ok
     mismatched: list[dict[str, Any]]  # environments whose torch is not the build asked for
     case_errors: list[str]  # case files that could not be loaded, each with its environment
+    index: dict[tuple, int]  # each cell's key (base.cell_key): the index of its observation
+
+    def observation(self, change: Change, side: int) -> dict[str, Any]:
+        """The observation of a change's cell before (0) or after (1)."""
+        return self.matrix["observations"][self.index[change.key(side)]]
 
     @property
     def grids(self) -> list[Grid]:
@@ -232,6 +237,7 @@ def view(matrix: Matrix, links: list[Link] | None = None) -> View:
         labels=release_labels(matrix),
         incomplete=incomplete(matrix),
         mismatched=[e for e in matrix["environments"] if e.get("build_mismatch")],
+        index=index,
         case_errors=[
             "%s: %s" % (e["id"], problem["error"])
             for e in matrix["environments"]
