@@ -5,8 +5,9 @@ soon the page is usable in Chromium (its script done).
 
 Prints matrix.json's size in all and per environment (and what the same
 cells take as exportmatrix/2, each cell an object of its own), the page's
-and matrix.md's sizes, and the page's time to usable from disk, the median
-of a few loads. Not a test: it prints figures.
+and matrix.md's sizes, the streams' sizes, how many stories the changes
+make, and the page's time to usable from disk, the median of a few loads.
+Not a test: it prints figures.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from exportmatrix.base import read_matrix  # noqa: E402
+from exportmatrix.config.upstream_links import load_links  # noqa: E402
+from exportmatrix.reports.changes import outcome_changes  # noqa: E402
+from exportmatrix.reports.stories import stories  # noqa: E402
 
 MB = 1e6
 
@@ -70,6 +74,14 @@ def main() -> int:
         report = arguments.results / name
         if report.exists():
             print("%s: %.2f MB" % (name, report.stat().st_size / MB))
+    streams = sorted((arguments.results / "envs").glob("*.jsonl"))
+    if streams:
+        sizes = [stream.stat().st_size / MB for stream in streams]
+        print("streams (envs/*.jsonl): %d, the largest %.2f MB, %.2f MB in all" % (len(sizes), max(sizes), sum(sizes)))
+    changes = outcome_changes(matrix)
+    found = stories(matrix, changes, load_links())
+    unexplained = sum(story.unexplained for story in found)
+    print("%d outcome changes in %d stories, %d of them unexplained" % (len(changes), len(found), unexplained))
     page = arguments.results / "matrix.html"
     if page.exists() and shutil.which("chromium") and shutil.which("chromedriver"):
         ready = page_ready_ms(page.resolve(), arguments.loads)
