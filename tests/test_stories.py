@@ -159,3 +159,14 @@ def test_matrix_md_leads_with_the_stories_each_with_its_links_or_unexplained(tmp
     )
     assert "- upstream: **unexplained**" in text[broke:]
     assert "- cells: `attr.a` on export_strict; `attr.b` on export_strict" in text[silent:broke]
+
+
+def test_a_wrong_output_that_follows_from_wrong_state_does_not_split_a_story(tmp_path):
+    state_only = diverged("attribute n")
+    state_and_output = {"differences": state_only["differences"] + diverged("output of call 2")["differences"]}
+    before = [observation(b, "export_strict", "export-error", refused(b)) for b in ("a", "b")]
+    after = [observation("a", "export_strict", "diverges", state_only)]
+    after += [observation("b", "export_strict", "diverges", state_and_output)]
+    matrix, changes = two_releases(tmp_path, before, after)
+    (story,) = stories(matrix, changes)
+    assert story.after == "diverges (attribute after call 1)" and story.behaviours == ["a", "b"]

@@ -3,8 +3,8 @@ releases"). Changes of the same class between the same releases of one
 build whose sides read the same once what is particular to a behaviour is
 taken out are one story: the error's type and first line with names,
 quoted text and numbers normalised; what differs as the kind of state
-(output, buffer, attribute, input, global, ...) and when it arose (capture
-or which call). Stories are listed worst first: by class, then by size."""
+(buffer, attribute, input, global, ...; the output only where no state
+differs) and when it arose (capture or which call). Stories are listed worst first: by class, then by size."""
 
 from __future__ import annotations
 
@@ -52,13 +52,17 @@ def side(observation: dict[str, Any]) -> str:
     if error:
         return "%s (%s: %s)" % (outcome, error.get("type"), normalise(str(error.get("message", ""))))
     if outcome == Outcome.DIVERGES:
-        found = sorted(
-            {
-                "%s after %s" % (_state_kind(d["what"]), d.get("arose", "call %s" % d.get("after_call", "?")))
-                for d in evidence.get("differences", [])
-            }
+        found = {
+            (_state_kind(d["what"]), d.get("arose", "call %s" % d.get("after_call", "?")))
+            for d in evidence.get("differences", [])
+        }
+        # a wrong output follows from wrong state: where state differs, the state tells the story
+        state = {(kind, arose) for kind, arose in found if kind != "output"} or found
+        return (
+            "diverges (%s)" % ", ".join("%s after %s" % kind_arose for kind_arose in sorted(state))
+            if state
+            else "diverges"
         )
-        return "diverges (%s)" % ", ".join(found) if found else "diverges"
     return str(outcome)
 
 
