@@ -25,6 +25,7 @@ from exportmatrix.base import (
 from exportmatrix.cli.front import config_path
 from exportmatrix.cli.matrix import merge_and_report
 from exportmatrix.config import load, plan
+from exportmatrix.config.newest import newest_release, observed_in, project_json, stable_releases
 from exportmatrix.config.upstream_links import load_links
 from exportmatrix.merge import (
     cells_by_key,
@@ -69,7 +70,10 @@ def environments(arguments: argparse.Namespace) -> int:
 def aggregate(arguments: argparse.Namespace) -> int:
     expect = expected_sessions(arguments.expect) if arguments.expect is not None else None
     streams = Path(arguments.streams) if arguments.streams else None
-    return merge_and_report(Path(arguments.results), streams=streams, expect=expect)
+    older = Path(arguments.onto) if arguments.onto else None
+    if older is not None and not older.is_file():
+        raise ValueError("--onto %s: no such matrix file" % older)
+    return merge_and_report(Path(arguments.results), streams=streams, expect=expect, onto_matrix=older)
 
 
 def report(arguments: argparse.Namespace) -> int:
@@ -240,6 +244,26 @@ def repro(arguments: argparse.Namespace) -> int:
             "%s: this cell has no reproducer (%s: nothing was captured)" % (" / ".join(key), observation["outcome"])
         )
     print(text, end="" if text.endswith("\n") else "\n")
+    return 0
+
+
+def releases(arguments: argparse.Namespace) -> int:
+    """The torch releases on PyPI, or the newest, and whether a matrix lacks it."""
+    if not arguments.newest:
+        if arguments.missing_from or arguments.github_output:
+            raise ValueError("--missing-from and --github-output go with --newest")
+        for version in stable_releases(project_json("torch", arguments.index)):
+            print(version)
+        return 0
+    version = newest_release(arguments.index)
+    lines = ["release=%s" % version]
+    if arguments.missing_from is not None:
+        missing = not observed_in(version, read_matrix(arguments.missing_from))
+        lines.append("missing=%s" % str(missing).lower())
+    print("\n".join(lines))
+    if arguments.github_output is not None:
+        with open(arguments.github_output, "a", encoding="utf-8") as output:
+            output.write("\n".join(lines) + "\n")
     return 0
 
 

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from exportmatrix.base import incomplete, write_matrix
+from exportmatrix.base import incomplete, read_matrix, write_matrix
 from exportmatrix.config import ConfigError, Environment, Locks, MatrixConfig, default_matrix, plan
-from exportmatrix.merge import aggregate
+from exportmatrix.merge import aggregate, onto
 from exportmatrix.reports import terminal, write_reports
 from exportmatrix.run import (
     IN_BATCH,
@@ -49,15 +49,19 @@ def merge_and_report(
     streams: Path | None = None,
     expect: Sequence[str] | None = None,
     focus: str | None = None,
+    onto_matrix: Path | None = None,
 ) -> int:
     """Write results/matrix.json (and its reports) from the named sessions'
     streams (default: all) found under `streams` (default: results/envs),
     print the summary (with `focus`, a session: that environment's own,
     against its neighbouring releases); non-zero if anything could not be
     merged, an environment did not complete, or a session of `expect` has no
-    stream (what is there is written all the same)."""
+    stream (what is there is written all the same). With `onto_matrix`, the
+    streams' environments are merged onto that matrix file's others."""
     source = streams or envs_dir(results)
     merged = aggregate(source, sessions)
+    if onto_matrix is not None:
+        merged.matrix = onto(read_matrix(onto_matrix), merged.matrix)
     write_matrix(results / "matrix.json", merged.matrix)
     written = write_reports(merged.matrix, results)
     focused = [e["id"] for e in merged.matrix["environments"] if focus and e.get("session") == focus]

@@ -45,6 +45,13 @@ def _aggregate(add: AddParser) -> None:
         "instead of RESULTS/envs",
     )
     sub.add_argument(
+        "--onto",
+        default=None,
+        metavar="MATRIX",
+        help="merge the streams' environments onto this matrix file's others (each stream's environment replaces "
+        "the one of the same id): a new release added to a committed matrix",
+    )
+    sub.add_argument(
         "--expect",
         default=None,
         metavar="SESSIONS",
@@ -193,6 +200,32 @@ def _summary(add: AddParser) -> None:
     sub.set_defaults(run=commands.summary)
 
 
+def _releases(add: AddParser) -> None:
+    sub = add(
+        "releases",
+        help="the torch releases PyPI has (--newest: the newest), from its JSON API",
+        description="The final torch releases on PyPI, oldest first, read from its JSON API (or the one "
+        "EXPORTMATRIX_PYPI_JSON or --index names); a clear error, within 30 s, when it cannot be read.",
+    )
+    sub.add_argument("--newest", action="store_true", help="only the newest release")
+    sub.add_argument("--index", default=None, help="a JSON API other than https://pypi.org/pypi")
+    sub.add_argument(
+        "--missing-from",
+        type=Path,
+        default=None,
+        metavar="MATRIX",
+        help="with --newest: also say whether this matrix file lacks it (missing=true|false)",
+    )
+    sub.add_argument(
+        "--github-output",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with --newest: append release=... (and missing=...) to this file ($GITHUB_OUTPUT)",
+    )
+    sub.set_defaults(run=commands.releases)
+
+
 def _changes(add: AddParser) -> None:
     sub = add(
         "changes",
@@ -277,6 +310,7 @@ def parser() -> argparse.ArgumentParser:
         _convert,
         _summary,
         _changes,
+        _releases,
         _bisect,
     ):
         command(commands_.add_parser)

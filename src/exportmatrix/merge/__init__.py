@@ -22,8 +22,10 @@ from exportmatrix.merge.diff import (
     render_packages,
     render_table,
 )
+from exportmatrix.merge.onto import onto
 
 __all__ = [
+    "onto",
     "Aggregated",
     "Baseline",
     "Drift",
