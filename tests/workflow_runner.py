@@ -33,7 +33,8 @@ INSTALL_SELF = re.compile(r"^python -m pip install -e \S+$")  # the package is i
 # the reusable workflow installs the tool from the requirement its caller gives: installed here too
 INSTALL_TOOL = 'python -m pip install "$EXPORTMATRIX"'
 WORKFLOW_KEYS = {"name", "on", "permissions", "env", "jobs"}
-JOB_KEYS = {"name", "needs", "if", "runs-on", "strategy", "outputs", "steps", "env", "permissions"}
+# `environment` (a deployment's name and url) is taken as given: nothing here deploys
+JOB_KEYS = {"name", "needs", "if", "runs-on", "strategy", "outputs", "steps", "env", "permissions", "environment"}
 STEP_KEYS = {"name", "id", "if", "uses", "with", "run", "env", "continue-on-error"}
 INPUT_TYPES = {"string": str, "boolean": bool, "number": float}
 ACTION_KEYS = {  # what each simulated action's `with:` may say
@@ -42,7 +43,11 @@ ACTION_KEYS = {  # what each simulated action's `with:` may say
     "actions/cache": {"path", "key", "restore-keys"},
     "actions/download-artifact": {"name", "pattern", "path", "merge-multiple"},
     "actions/upload-artifact": {"name", "path", "if-no-files-found"},
+    "actions/upload-pages-artifact": {"path"},  # the artifact github-pages, of one folder
+    "actions/deploy-pages": set(),  # needs the github-pages artifact; deploys nothing here
+    "peter-evans/create-pull-request": {"branch", "title", "commit-message", "body-path", "add-paths"},  # recorded
 }
+PAGES_URL = "https://pages.invalid/"  # what the simulated deploy-pages answers as page_url
 
 
 @dataclass
@@ -63,6 +68,7 @@ class JobResult:
     matrix: dict[str, Any] = field(default_factory=dict)  # this job's values of `strategy.matrix`
     artifacts: dict[str, Path] = field(default_factory=dict)  # what it uploaded, stored (run_job's `store`)
     skipped: bool = False  # its `if:` was false
+    pull_requests: list[dict[str, Any]] = field(default_factory=list)  # what create-pull-request was given, and saw
 
     @property
     def succeeded(self) -> bool:
@@ -504,7 +510,26 @@ def _action(
                 return False, {}
             shutil.copytree(artifacts[name], target / name if pattern and not merge else target, dirs_exist_ok=True)
         return True, {}
+    if action == "actions/upload-pages-artifact":
+        pages = {"name": "github-pages", "path": with_["path"], "if-no-files-found": "error"}
+        return _upload(pages, workspace, artifacts, store, result), {}
+    if action == "actions/deploy-pages":
+        return "github-pages" in artifacts, {"page_url": PAGES_URL}
+    if action == "peter-evans/create-pull-request":
+        return _pull_request(with_, workspace, result), {}
     return _upload(with_, workspace, artifacts, store, result), {}
+
+
+def _pull_request(with_: dict[str, str], workspace: Path, result: JobResult) -> bool:
+    """peter-evans/create-pull-request, recorded: its inputs, the body it
+    reads from body-path, and the files of add-paths as the job left them."""
+    body = workspace / with_["body-path"]
+    paths = [line.strip() for line in with_.get("add-paths", "").splitlines() if line.strip()]
+    if not body.is_file() or not all((workspace / p).is_file() for p in paths):
+        return False
+    files = {p: workspace / p for p in paths}
+    result.pull_requests.append({**with_, "body": body.read_text(), "files": files})
+    return True
 
 
 def _upload(
