@@ -115,6 +115,18 @@ def report(session: nox.Session) -> None:
         session.error("could not render the reports")
 
 
+@nox.session(name="default-matrix", python=False, default=False)
+def default_matrix(session: nox.Session) -> None:
+    """After a full `nox -s matrix`: results/matrix.json becomes the committed examples/cpu-default-matrix/."""
+    from exportmatrix.merge.publish import publish
+
+    try:
+        written = publish(RESULTS / "matrix.json", ROOT / "examples" / "cpu-default-matrix", CONFIG)
+    except (OSError, ValueError) as error:
+        session.error(str(error))
+    session.log("wrote %s and the date and machine in its README; commit both" % written)
+
+
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     """The project's tests: unit, classifier, end-to-end (installs real torch releases); ruff; mypy."""
