@@ -45,6 +45,7 @@ from exportmatrix.reports.changes import (
     CHANGE_CLASSES,
     Change,
     build_differences,
+    device_differences,
     outcome_changes,
     release_labels,
     release_pairs,
@@ -103,6 +104,8 @@ def diff(arguments: argparse.Namespace) -> int:
     the cells that differ between two builds of a release."""
     if arguments.builds:
         return diff_builds(arguments)
+    if arguments.devices:
+        return diff_devices(arguments)
     if arguments.a is None or arguments.b is None:
         raise ValueError("diff: name A and B (two matrix files or two environments), or --builds BUILD_A BUILD_B")
     if Path(arguments.a).is_file() and Path(arguments.b).is_file():
@@ -124,6 +127,47 @@ def diff(arguments: argparse.Namespace) -> int:
     for x, y, found_rows in packages:
         print(render_packages(x, y, found_rows))
     return 0
+
+
+def diff_devices(arguments: argparse.Namespace) -> int:
+    """The cells whose outcome differs between two devices of one environment, with both evidences."""
+    matrix = read_matrix(arguments.matrix)
+    held = {o["device"] for o in matrix["observations"]}
+    for device in arguments.devices:
+        if device not in held:
+            raise ValueError(
+                "--devices %s: no cell on that device in %s (it has: %s)"
+                % (device, arguments.matrix, ", ".join(sorted(held)))
+            )
+    found = device_differences(matrix, tuple(arguments.devices))
+    if arguments.json:
+        rows = [
+            {
+                "environment": d.environment,
+                "cell": [d.behaviour, d.exporter, d.shapes],
+                "sides": {
+                    device: {"outcome": outcome, "evidence": _without_reproducer(matrix, i)}
+                    for device, outcome, i in d.sides
+                },
+            }
+            for d in found
+        ]
+        print(json.dumps(rows, indent=1))
+        return 0
+    a, b = arguments.devices
+    print("| environment | cell | %s | %s |\n|---|---|---|---|" % (a, b))
+    for d in found:
+        (_, first, _), (_, second, _) = d.sides
+        cell = "%s / %s%s" % (d.behaviour, d.exporter, "" if d.shapes == "static" else " (%s)" % d.shapes)
+        print("| %s | %s | %s | %s |" % (d.environment, cell, first.replace("|", "\\|"), second.replace("|", "\\|")))
+    print("\n%d cells differ between %s and %s" % (len(found), a, b))
+    return 0
+
+
+def _without_reproducer(matrix: dict[str, Any], index: int) -> dict[str, Any]:
+    found = evidence(matrix, matrix["observations"][index])
+    found.pop("reproducer", None)  # `repro` prints it
+    return found
 
 
 def diff_builds(arguments: argparse.Namespace) -> int:

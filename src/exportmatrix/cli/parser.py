@@ -108,12 +108,20 @@ def _diff(add: AddParser) -> None:
         "diff",
         help="cells whose outcome differs between two matrix files, two environments, or two builds",
         description="A and B are two matrix files, or two environments (id, session or release) of --matrix; "
-        "or, with --builds, the cells of --matrix whose outcome differs between two builds of the same release.",
+        "or, with --builds, the cells of --matrix whose outcome differs between two builds of the same release; "
+        "or, with --devices, between two devices of the same environment.",
     )
     sub.add_argument("a", nargs="?")
     sub.add_argument("b", nargs="?")
     sub.add_argument(
         "--builds", nargs=2, metavar=("BUILD_A", "BUILD_B"), help="compare two builds of each release they share"
+    )
+    sub.add_argument(
+        "--devices",
+        nargs=2,
+        metavar=("DEVICE_A", "DEVICE_B"),
+        help="the cells of --matrix whose outcome differs between two devices (cpu cuda) of one environment, "
+        "with both evidences",
     )
     sub.add_argument("--release", default=None, help="with --builds: only this release (e.g. 2.4)")
     sub.add_argument("--matrix", default="results/matrix.json", help="the matrix holding environments A and B")

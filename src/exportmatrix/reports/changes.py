@@ -224,3 +224,51 @@ def build_differences(
                 labelled = tuple((b, label(matrix["observations"][i]), i) for b, i in sides)
                 found.append(BuildDifference(name, behaviour, exporter, device, shapes, labelled))
     return found
+
+
+@dataclass(frozen=True)
+class DeviceDifference:
+    """One cell of one environment whose outcome differs between two devices."""
+
+    environment: str
+    behaviour: str
+    exporter: str
+    shapes: str
+    sides: tuple[tuple[str, str, int], ...]  # per device: (device, outcome label, cell index)
+
+    def __str__(self) -> str:
+        where = "%s / %s%s" % (
+            self.behaviour,
+            self.exporter,
+            "" if self.shapes == STATIC else ", %s shapes" % self.shapes,
+        )
+        return "%s, %s: %s" % (
+            self.environment,
+            where,
+            "; ".join("%s %s" % (d, outcome) for d, outcome, _ in self.sides),
+        )
+
+
+def device_differences(matrix: dict[str, Any], devices: tuple[str, str]) -> list[DeviceDifference]:
+    """Every cell observed on both devices of one environment whose outcome differs between them."""
+    index = {cell_key(o): i for i, o in enumerate(matrix["observations"])}
+    found = []
+    for environment in sorted(matrix["environments"], key=release_key):
+        keys = sorted(
+            {
+                (o["behaviour"], o["exporter"], shapes_of(o))
+                for o in matrix["observations"]
+                if o["environment"] == environment["id"] and o["device"] == devices[0]
+            }
+        )
+        for behaviour, exporter, shapes in keys:
+            sides = [
+                (device, i)
+                for device in devices
+                if (i := index.get((environment["id"], behaviour, exporter, device, shapes))) is not None
+            ]
+            outcomes = {matrix["observations"][i]["outcome"] for _, i in sides}
+            if len(sides) == 2 and len(outcomes) == 2:
+                labelled = tuple((d, label(matrix["observations"][i]), i) for d, i in sides)
+                found.append(DeviceDifference(environment["id"], behaviour, exporter, shapes, labelled))
+    return found
