@@ -85,7 +85,7 @@ def test_unreadable_files_are_named_and_the_rest_merged(tmp_path):
     text = "\n".join(merged.errors)
     assert "empty.jsonl: empty" in text
     assert "garbage.jsonl:1: not JSON" in text
-    assert "foreign.jsonl:1: not an exportmatrix-line/1 line" in text
+    assert "foreign.jsonl:1: not an exportmatrix-line/2 line" in text
     assert "headless.jsonl:1: the first line must describe the environment" in text
 
 

@@ -205,7 +205,7 @@ def test_unreadable_results_files_are_named_and_the_rest_merged(tmp_path):
         ("truncated.jsonl:", "not JSON"),
         ("empty.jsonl", "empty"),
         ("corrupt.jsonl:1", "not JSON"),
-        ("foreign.jsonl:1", "not an exportmatrix-line/1 line"),
+        ("foreign.jsonl:1", "not an exportmatrix-line/2 line"),
     ):
         assert any(name in line and problem in line for line in done.stderr.splitlines()), (name, done.stderr)
     matrix = read_matrix(tmp_path / "results" / "matrix.json")

@@ -1,5 +1,6 @@
 """Reading one environment's stream (results/envs/<id>.jsonl): validated
-line by line for merging, or tolerantly for how far a run got."""
+line by line for merging, or tolerantly for how far a run got. Each cell's
+reproducer is read back in full from the blocks its stream wrote once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from exportmatrix.schemas import problems
-from exportmatrix.streams.format import COLLECTIONS, LINE_FORMAT
+from exportmatrix.streams.format import COLLECTIONS, EARLIER_FORMATS, LINE_FORMAT, SEPARATOR
 
 
 class StreamError(Exception):
@@ -24,6 +25,7 @@ class Stream:
     observations: list[dict[str, Any]] = field(default_factory=list)
     upstream: list[dict[str, Any]] = field(default_factory=list)
     complete: bool = False
+    blocks: dict[int, str | list[str]] = field(default_factory=dict, repr=False)  # the `block` lines, by id
 
 
 def _parse(text: str, where: str) -> dict[str, Any]:
@@ -31,6 +33,8 @@ def _parse(text: str, where: str) -> dict[str, Any]:
         line = json.loads(text)
     except json.JSONDecodeError as error:
         raise StreamError("%s: not JSON (%s)" % (where, error.msg)) from None
+    if isinstance(line, dict) and line.get("format") in EARLIER_FORMATS:
+        line = {**line, "format": LINE_FORMAT}  # an earlier format's line is a line of this one
     found = problems("line", line)
     if found:
         raise StreamError("%s: not an %s line: %s" % (where, LINE_FORMAT, found[0]))
@@ -47,9 +51,37 @@ def _add(stream: Stream | None, line: dict[str, Any], where: str, path: Path) ->
         raise StreamError("%s: a second environment line" % where)
     if kind == "end":
         stream.complete = True
+    elif kind == "block":
+        block = line["block"]
+        if stream.blocks.setdefault(block["id"], block["text"]) != block["text"]:
+            raise StreamError("%s: block %d written again, with another text" % (where, block["id"]))
+    elif kind == "observation":
+        stream.observations.append(_with_reproducer(line["observation"], stream.blocks, where))
     elif kind in COLLECTIONS:
         getattr(stream, COLLECTIONS[kind]).append(line[kind])
     return stream
+
+
+def _with_reproducer(observation: dict[str, Any], blocks: dict[int, Any], where: str) -> dict[str, Any]:
+    """The cell with its reproducer's text in full in its evidence. A cell
+    the host recorded for a dead process carries the reproducer its
+    `started` line named beside its evidence: it moves into the evidence."""
+    evidence = observation["evidence"]
+    if "reproducer" not in observation and not isinstance(evidence.get("reproducer"), list):
+        return observation  # line/1's text in full, or no reproducer
+    observation, evidence = dict(observation), dict(evidence)
+    beside = observation.pop("reproducer", None)
+    ids = evidence.get("reproducer", beside)
+    if isinstance(ids, list):
+        missing = [i for i in ids if i not in blocks]
+        if missing:
+            raise StreamError(
+                "%s: the cell's reproducer names block %d, which no line before it writes" % (where, missing[0])
+            )
+        outcome = observation["outcome"]
+        texts = [blocks[i] if isinstance(blocks[i], str) else outcome.join(blocks[i]) for i in ids]
+        evidence["reproducer"] = SEPARATOR.join(texts)
+    return {**observation, "evidence": evidence}
 
 
 def read_stream(path: Path) -> Stream:
