@@ -15,8 +15,9 @@ cannot be loaded is listed in the environment line's `case_file_errors` and
 makes the run exit 1, while everything else still runs; --exportmatrix-only-cases
 observes the case files' behaviours only), marks each test started and
 finished, arms a per-test time limit, skips what a resumed run already
-finished, and copies each cell (and each passed eager check) whose key an
-earlier stream already holds. It parametrizes the cells: every behaviour
+finished (a cell's `started` line names its reproducer, so that a cell whose
+process dies has one too), and copies each cell (and each passed eager
+check) whose key an earlier stream already holds. It parametrizes the cells: every behaviour
 (of those selected), every exporter of the capture-path sets asked for
 (--exportmatrix-paths, see paths.py), every device, every shape asked for;
 --exportmatrix-only-behaviour narrows the behaviours to those named (the seed
@@ -216,6 +217,26 @@ def _cell(item) -> Optional[Dict[str, Any]]:
     return {"behaviour": behaviour.id, "exporter": exporter.name, "device": device, "shapes": shapes, "key": key}
 
 
+def _started_cell(item) -> Optional[Dict[str, Any]]:
+    """The cell of a `started` line: _cell's, with the cell's reproducer
+    rendered before it runs, its outcome left as the recorder's slot, so that
+    a cell whose process dies (crash, timeout) still has its reproducer."""
+    cell = _cell(item)
+    if cell is None:
+        return None
+    from exportmatrix_suite.recorder import OUTCOME_SLOT
+    from exportmatrix_suite.reproducer import render
+
+    params = item.callspec.params
+    try:
+        cell["reproducer"] = render(
+            params["behaviour"], params["exporter"], cell["device"], cell["shapes"], OUTCOME_SLOT, torch_version()
+        )
+    except Exception:  # the cell itself says what is wrong with its behaviour
+        pass
+    return cell
+
+
 def _check_key(item) -> Optional[str]:
     """The key of a keyed_check test: what a cell's key holds, but the exporter."""
     behaviour = getattr(getattr(item, "callspec", None), "params", {}).get("behaviour")
@@ -298,7 +319,7 @@ class MatrixPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
-        self.recorder.write("started", {"test": item.nodeid, "time": time.time(), "cell": _cell(item)})
+        self.recorder.write("started", {"test": item.nodeid, "time": time.time(), "cell": _started_cell(item)})
         if self.cell_timeout:
             # a C-level timer: fires even when a hung op holds the GIL
             faulthandler.dump_traceback_later(self.cell_timeout, exit=True)

@@ -2,9 +2,13 @@
 timeout; the cells before it are kept and the cells after it still run."""
 
 import json
+import signal
+import subprocess
 import time
 from pathlib import Path
 
+from exportmatrix.base import reproducer
+from exportmatrix.merge.aggregate import merge
 from exportmatrix.run import bytecode_cache_variables, run_suite
 from exportmatrix.run.forkserver import ForkServer
 from exportmatrix.streams import read_stream
@@ -61,3 +65,26 @@ def test_a_hanging_cell_is_a_timeout_after_the_limit(torch_python, tmp_path):
     assert outcomes["fault.hang"]["evidence"]["duration_s"] >= 4
     assert outcomes["local.rebind"]["outcome"] == "holds"
     assert stream.complete and seconds < 60
+
+
+def test_a_crashing_cell_gets_the_reproducer_its_started_line_named_and_it_crashes_again(torch_python, tmp_path):
+    selection = "test_cell and fault.segfault and export_strict"
+    stream, _, final = run_selected(torch_python, tmp_path, selection)
+    (crashed,) = stream.observations
+    assert crashed["outcome"] == "crash"
+    text = crashed["evidence"]["reproducer"]
+    assert text.startswith('"""exportmatrix reproducer: fault.segfault under export_strict on cpu, static shapes.')
+    assert "Observed with torch %s on Python " % stream.environment["torch"] in text
+    assert text.splitlines()[1].endswith(": crash")
+    # the stream wrote it once, as blocks its started line named before the cell ran
+    lines = [json.loads(line) for line in final.read_text().splitlines()]
+    (started,) = [line["started"] for line in lines if line["kind"] == "started" and line["started"]["cell"]]
+    assert isinstance(started["cell"]["reproducer"], list)
+    # merged, `repro` prints it, and it dies as the cell did
+    matrix = merge([stream])
+    (cell,) = matrix["observations"]
+    assert reproducer(matrix, cell) == text
+    script = tmp_path / "repro.py"
+    script.write_text(text)
+    done = subprocess.run([str(torch_python), str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGSEGV, done.stderr[-2000:]
