@@ -9,10 +9,11 @@ from exportmatrix.base.compact import (
     evidence,
     read_matrix,
     reproducer,
+    subset,
     upgrade,
     write_matrix,
 )
-from exportmatrix.base.files import publish, write_atomically, write_json_atomically
+from exportmatrix.base.files import publish, write_atomically, write_folder_atomically, write_json_atomically
 from exportmatrix.base.matrix import (
     SCHEMA,
     SCHEMA_1,
@@ -68,9 +69,11 @@ __all__ = [
     "release_label",
     "reproducer",
     "shapes_of",
+    "subset",
     "symbol",
     "upgrade",
     "write_atomically",
+    "write_folder_atomically",
     "write_json_atomically",
     "write_matrix",
 ]

@@ -268,3 +268,36 @@ def read_matrix(path: str | Path) -> Matrix:
 
 def write_matrix(path: Path, matrix: Matrix) -> None:
     write_json_atomically(path, encode(matrix), indent=None)  # compact: machines read it
+
+
+def subset(matrix: Matrix, observations: list[dict[str, Any]]) -> Matrix:
+    """`matrix` with only `observations` (some of its own), and only the texts
+    and reproducers they name, renumbered: what one page of a site embeds."""
+    texts: list[str] = []
+    numbered: dict[int, int] = {}
+    reproducers: list[dict[str, Any]] = []
+    entries: dict[int, int] = {}
+
+    def text(index: int) -> int:
+        if index not in numbered:
+            numbered[index] = len(texts)
+            texts.append(matrix["texts"][index])
+        return numbered[index]
+
+    kept = []
+    for observation in observations:
+        found = dict(observation["evidence"])
+        if isinstance(found.get("exporter_detail"), int):
+            found["exporter_detail"] = text(found["exporter_detail"])
+        if isinstance(found.get("warnings"), list):
+            found["warnings"] = [text(w) if isinstance(w, int) else w for w in found["warnings"]]
+        index = found.get("reproducer")
+        if index is not None:
+            if index not in entries:
+                entry = matrix["reproducers"][index]
+                header = None if entry["header"] is None else text(entry["header"])
+                entries[index] = len(reproducers)
+                reproducers.append({"header": header, "blocks": [text(i) for i in entry["blocks"]]})
+            found["reproducer"] = entries[index]
+        kept.append({**observation, "evidence": found})
+    return {**matrix, "observations": kept, "texts": texts, "reproducers": reproducers}

@@ -34,3 +34,28 @@ def write_json_atomically(path: Path, document: Any, indent: int | None = 1) -> 
     """`indent=None`: one line, no spaces (a large file read by machines)."""
     separators = (",", ":") if indent is None else None
     write_atomically(path, json.dumps(document, indent=indent, separators=separators, ensure_ascii=False) + "\n")
+
+
+def write_folder_atomically(path: Path, files: dict[str, str]) -> None:
+    """Write a folder of files (relative path -> text) into a temporary
+    folder beside `path`, then put it in place of `path` in one rename; a
+    folder already there is renamed aside first and removed after."""
+    import shutil
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(".%s.%d.tmp" % (path.name, os.getpid()))
+    aside = path.with_name(".%s.%d.old" % (path.name, os.getpid()))
+    for stale in (temporary, aside):
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        for name, text in files.items():
+            target = temporary / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        if path.exists():
+            os.replace(path, aside)
+        os.replace(temporary, path)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+        shutil.rmtree(aside, ignore_errors=True)
