@@ -1,7 +1,8 @@
 """The HTML report in a real headless browser (Debian's chromium, driven by
-selenium through chromedriver): it loads cleanly, shows the matrix, a click
-shows a cell's evidence, filters hide what they should, and hostile text
-stays text. A screenshot lands in test-output/."""
+selenium through chromedriver): it opens on the grid (at 1400 x 1000, rows
+of every release without scrolling sideways), a click shows a cell's
+evidence as tables, the path tabs and filters show what they should, and
+hostile text stays text. A screenshot lands in test-output/."""
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -52,12 +53,16 @@ def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
     assert errors == []
     assert browser.find_element(By.ID, "cell-count").text == str(len(matrix["observations"])) == "5"
 
-    # a click shows that cell's evidence, the hostile message as plain text
+    # it opens on the first capture path's grid; a click shows that cell's evidence, the hostile message as plain text
+    tabs = browser.find_elements(By.CSS_SELECTOR, ".path-tab")
+    assert [t.text for t in tabs] == ["dynamo_export", "export_strict", "compile_fullgraph", "all paths"]
+    assert tabs[0].get_attribute("aria-selected") == "true"
     cell = browser.find_element(By.CSS_SELECTOR, 'td.cell[data-outcome="export-error"]')
     cell.click()
     assert browser.find_element(By.ID, "ev-title").text == "attr.tensor_reassign / dynamo_export / cpu"
-    fields = browser.find_element(By.ID, "ev-fields").text
-    assert "AssertionError: <script>window.pwned = 1</script><img src=x" in fields
+    error = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#ev-error tr")]
+    assert error[:2] == ["phase capture", "error AssertionError"]
+    assert error[2].startswith("message <script>window.pwned = 1</script><img src=x")
     assert browser.execute_script("return window.pwned") is None
     assert browser.find_elements(By.CSS_SELECTOR, "#evidence img") == []
     reproducer = browser.find_element(By.ID, "ev-reproducer").get_attribute("textContent")
@@ -65,32 +70,42 @@ def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
     # a reproducer whose first block was stored as the template comes back whole
     assert len(matrix["reproducers"]) == 2 and matrix["reproducers"][1]["header"] is not None
     (index,) = [i for i, o in enumerate(matrix["observations"]) if o["evidence"].get("reproducer") == 1]
+    browser.find_element(By.CSS_SELECTOR, '.path-tab[data-exporter="export_strict"]').click()
     browser.find_element(By.CSS_SELECTOR, 'td.cell[data-index="%d"]' % index).click()
     assert browser.find_element(By.ID, "ev-reproducer").get_attribute("textContent") == TEMPLATED
 
     root.joinpath("test-output").mkdir(exist_ok=True)
     assert browser.save_screenshot(str(root / "test-output" / "matrix-page.png"))
 
+    # "all paths": each cell the worst of its release's paths, opening the list of them
+    browser.find_element(By.CSS_SELECTOR, '.path-tab[data-exporter=""]').click()
+    summaries = browser.find_elements(By.CSS_SELECTOR, "td.cell.summary")
+    assert [td.get_attribute("data-outcome") for td in summaries] == ["diverges", "holds"]
+    summaries[0].click()
+    listed = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#ev-paths tbody tr")]
+    assert listed == ["dynamo_export E export-error", "export_strict ✓ holds", "compile_fullgraph ≠ diverges"]
+    browser.find_element(By.CSS_SELECTOR, "#ev-paths a.path-cell").click()
+    assert browser.find_element(By.ID, "ev-title").text == "attr.tensor_reassign / dynamo_export / cpu"
+
     # the outcome filter hides exactly the cells of other outcomes
+    browser.find_element(By.CSS_SELECTOR, '.path-tab[data-exporter="dynamo_export"]').click()
     Select(browser.find_element(By.ID, "filter-outcome")).select_by_value("holds")
     shown = [
         td
         for td in browser.find_elements(By.CSS_SELECTOR, "td.cell")
         if "hidden-by-filter" not in td.get_attribute("class")
     ]
-    assert sorted(td.get_attribute("data-outcome") for td in shown) == ["holds"] * 3
-    assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "3"
+    assert [td.get_attribute("data-outcome") for td in shown] == ["holds"]
+    assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "1"
 
-    # the capture path filter hides the other grids, the tag filter other rows
+    # the capture path's tab shows its grid, the tag filter hides other rows
     Select(browser.find_element(By.ID, "filter-outcome")).select_by_value("")
-    Select(browser.find_element(By.ID, "filter-exporter")).select_by_value("export_strict")
-    visible = [
-        b.get_attribute("data-exporter")
-        for b in browser.find_elements(By.CSS_SELECTOR, ".grid-block")
-        if b.is_displayed()
-    ]
-    assert visible == ["export_strict"]
+    browser.find_element(By.CSS_SELECTOR, '.path-tab[data-exporter="export_strict"]').click()
+    (block,) = browser.find_elements(By.CSS_SELECTOR, ".grid-block")
+    assert block.get_attribute("data-exporter") == "export_strict"
     assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
+    # rows are grouped by their state
+    assert [g.text for g in browser.find_elements(By.CSS_SELECTOR, "th.group")] == ["state: tensor-attribute"]
     Select(browser.find_element(By.ID, "filter-tag")).select_by_value("seed")
     assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
     # the tags are grouped by the catalogue's axes, the axes first
@@ -184,12 +199,19 @@ def test_a_default_sized_page_opens_within_a_second_and_says_how_long_it_took(br
     ready = browser.execute_script("return window.exportmatrixReady")
     loaded = time.monotonic() - started
     assert ready is not None and [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
-    assert len(browser.find_elements(By.CSS_SELECTOR, "td.cell")) == len(matrix["observations"]) == 11008
-    browser.find_element(By.CSS_SELECTOR, 'td.cell[data-index="5000"]').click()
+    # one capture path's grid at a time: 86 behaviours x 16 releases of the 11,008 cells
+    assert len(matrix["observations"]) == 11008
+    assert len(browser.find_elements(By.CSS_SELECTOR, "td.cell")) == 86 * 16
+    (index,) = [
+        i
+        for i, o in enumerate(matrix["observations"])
+        if (o["environment"], o["behaviour"], o["exporter"]) == ("torch-2.9.1+cu121-py3.11", "behaviour.50", "export_0")
+    ]
+    browser.find_element(By.CSS_SELECTOR, 'td.cell[data-index="%d"]' % index).click()
     shown = browser.find_element(By.ID, "ev-reproducer").get_attribute("textContent")
     from exportmatrix.base import reproducer
 
-    assert shown == reproducer(matrix, matrix["observations"][5000])
+    assert shown == reproducer(matrix, matrix["observations"][index])
     with capsys.disabled():
         print(
             "\npage of %d cells: %.2f MB; usable %.0f ms after navigation started (script done), "
@@ -215,6 +237,10 @@ def test_release_notes_lead_the_page_and_filter_the_grid_to_one_pair(browser, tm
     page.write_text(render(aggregate(tmp_path / "envs").matrix), encoding="utf-8")
     browser.get(page.as_uri())
 
+    # the page opens on the grid; the release notes are a view of their own
+    assert browser.find_element(By.ID, "matrix").is_displayed()
+    assert not browser.find_element(By.ID, "release-notes").is_displayed()
+    browser.find_element(By.CSS_SELECTOR, 'nav.views a[href="#release-notes"]').click()
     notes = browser.find_elements(By.CSS_SELECTOR, "#release-notes .note")
     assert [n.find_element(By.TAG_NAME, "h3").text for n in notes] == [
         "2.8 → 2.9 (build pypi)",
@@ -228,7 +254,11 @@ def test_release_notes_lead_the_page_and_filter_the_grid_to_one_pair(browser, tm
     assert browser.execute_script("return window.pwned") is None  # the hostile message stayed text
     # its later side opens that cell's evidence
     silent.find_elements(By.CSS_SELECTOR, "a.cell-link")[1].click()
-    assert browser.find_element(By.ID, "ev-outcome").text == "diverges in torch-2.10.0-py3.11"
+    assert browser.find_element(By.ID, "ev-outcome").text == "diverges in 2.10 (torch-2.10.0-py3.11)"
+    assert browser.find_element(By.ID, "matrix").is_displayed()  # shown in its grid
+    assert browser.find_element(By.CSS_SELECTOR, "td.cell.selected").get_attribute("data-outcome") == "diverges"
+    differences = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#ev-differences tr")]
+    assert differences == ["what after call arose eager exported where", "attribute a 1 call 1 1 0"]
 
     Select(browser.find_element(By.ID, "filter-pair")).select_by_visible_text("2.9 → 2.10 (build pypi)")
     shown = [
@@ -239,3 +269,60 @@ def test_release_notes_lead_the_page_and_filter_the_grid_to_one_pair(browser, tm
     assert sorted(td.get_attribute("data-outcome") for td in shown) == ["diverges", "export-error"]
     assert browser.find_element(By.ID, "visible-count").get_attribute("data-count") == "2"
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_the_page_opens_on_the_grid_with_every_release_in_view(browser, tmp_path, root):
+    """At 1400 x 1000 the first screen is the grid: at least 10 behaviours'
+    rows of all 16 releases, no sideways scrolling (a stand-in of the default
+    matrix's size: 16 releases x 86 behaviours). A diverges cell opens its
+    differences as a table, its short reproducer first where it has one."""
+    from standin import standin
+
+    matrix = standin(tmp_path / "envs")
+    page = tmp_path / "matrix.html"
+    page.write_text(render(matrix), encoding="utf-8")
+    browser.set_window_size(1400, 1000)
+    inner = browser.execute_script("return [window.innerWidth, window.innerHeight]")
+    browser.set_window_size(2800 - inner[0], 2000 - inner[1])
+    browser.get(page.as_uri())
+    assert browser.execute_script("return [window.innerWidth, window.innerHeight]") == [1400, 1000]
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 1400
+    releases = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "table.grid th.release")]
+    assert releases == ["2.%d" % minor for minor in range(16)]
+    in_view = browser.execute_script(
+        """return Array.from(document.querySelectorAll("td.cell"), td => [td.getBoundingClientRect(), td])
+             .filter(([r]) => r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth)
+             .map(([r, td]) => [td.parentElement.rowIndex, td.cellIndex])"""
+    )
+    rows = {}
+    for row, column in in_view:
+        rows.setdefault(row, set()).add(column)
+    full = [row for row, columns in rows.items() if len(columns) == 16]
+    assert len(full) >= 10, "%d rows of 16 cells in the first screen" % len(full)
+    # the groups of the state axis, each with its header row
+    groups = [g.text for g in browser.find_elements(By.CSS_SELECTOR, "th.group")]
+    assert groups[0] == "state: buffer" and len(groups) == 7
+
+    browser.find_element(By.CSS_SELECTOR, 'td.cell[data-outcome="diverges"]').click()
+    table = browser.find_element(By.ID, "ev-differences")
+    assert table.is_displayed()
+    assert [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")] == [
+        "what",
+        "after call",
+        "arose",
+        "eager",
+        "exported",
+        "where",
+    ]
+    assert [td.text for td in table.find_elements(By.CSS_SELECTOR, "tbody td")] == [
+        "buffer buf",
+        "2",
+        "call 1",
+        "tensor([2.])",
+        "tensor([1.])",
+        "",
+    ]
+    assert browser.find_element(By.ID, "ev-reproducer").text.startswith('"""stand-in reproducer of')
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    root.joinpath("test-output").mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(root / "test-output" / "matrix-first-screen.png"))

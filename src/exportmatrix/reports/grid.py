@@ -1,0 +1,250 @@
+"""The grid of a report, once: what the page's script (templates/grid.js)
+draws, for matrix.html, the site's index and its behaviour pages alike.
+
+A grid is a table of cells: columns are environments (a build's releases,
+oldest first), rows come in groups with a title. On the matrix page a grid is
+one capture path, device, shapes and build: behaviours as rows, grouped by the
+`state` axis of their tags; "all paths" is one more grid whose cells are each
+a behaviour's cells under every path of that release. On a behaviour page a
+grid is one device, shapes and build: capture paths as rows. A cell is an
+index of the page's cells (None: not observed), or a list of them (a summary).
+
+The page's data carries the cells in the matrix file's own compact table
+(base.compact.encode), only those the page shows (base.compact.subset), with
+the upstream links about each cell and the short reproducers it embeds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from exportmatrix.base import NOT_OBSERVED, SEPARATOR, STATIC, SYMBOLS, Matrix, Outcome, encode, subset
+from exportmatrix.reports.view import Grid, View, axis_of
+
+# the outcome a summary cell shows: the worst of its cells
+WORST_FIRST = (
+    Outcome.DIVERGES,
+    Outcome.CRASH,
+    Outcome.TIMEOUT,
+    Outcome.RUN_ERROR,
+    Outcome.EXPORT_ERROR,
+    Outcome.UNSUPPORTED,
+    Outcome.HOLDS,
+)
+NO_STATE = "(no state tag)"
+
+
+def state_of(behaviour: dict[str, Any]) -> str:
+    """The value of a behaviour's `state` axis ("state=buffer" -> "buffer")."""
+    return next((t.partition("=")[2] for t in behaviour.get("tags", []) if axis_of(t) == "state"), NO_STATE)
+
+
+def state_groups(behaviours: list[dict[str, Any]]) -> list[tuple[str, list[int]]]:
+    """The behaviours' positions grouped by their state, groups in order of
+    first appearance (the catalogue's), those without a state tag last."""
+    groups: dict[str, list[int]] = {}
+    for position, behaviour in enumerate(behaviours):
+        groups.setdefault(state_of(behaviour), []).append(position)
+    return sorted(groups.items(), key=lambda item: item[0] == NO_STATE)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def cell_anchor(shown: View, index: int) -> str:
+    """A cell's anchor on its behaviour page: "export_strict-2.10", then its
+    build (where the matrix has several), device and shapes where not cpu, static."""
+    observation = shown.matrix["observations"][index]
+    environment = observation["environment"]
+    parts = [observation["exporter"], shown.labels[environment]]
+    if len(shown.builds) > 1:
+        parts.append(next(e["build"] for e in shown.matrix["environments"] if e["id"] == environment))
+    if observation["device"] != "cpu":
+        parts.append(observation["device"])
+    if observation.get("shapes", STATIC) != STATIC:
+        parts.append(observation["shapes"])
+    return _UNSAFE.sub("_", "-".join(parts))
+
+
+Number = Callable[[int | None], int | None]  # a matrix index -> its index among the page's cells
+
+
+def _columns(grid: Grid, shown: View, release_href: Callable[[str], str] | None) -> list[list[Any]]:
+    return [
+        [e["id"], shown.labels[e["id"]], release_href(shown.labels[e["id"]]) if release_href else None]
+        for e in grid.environments
+    ]
+
+
+def matrix_grids(
+    shown: View,
+    behaviour_href: Callable[[str], str] | None = None,
+    release_href: Callable[[str], str] | None = None,
+) -> list[dict[str, Any]]:
+    """The matrix page's grids: one per capture path, device, shapes and
+    build, then per device, shapes and build one "all paths" summary
+    (exporter ""). Rows are behaviours grouped by state."""
+    groups = state_groups(shown.behaviours)
+    specs: list[dict[str, Any]] = []
+    summaries: dict[tuple[str, str, str], tuple[dict[str, list[list[int]]], Grid]] = {}
+    for grid in shown.grids:
+        rows = {row.behaviour["id"]: row.cells for row in grid.rows}
+        where = (grid.device, grid.shapes, grid.build)
+        summary = summaries.setdefault(where, ({}, grid))[0]
+        for behaviour_id, cells in rows.items():
+            per_release = summary.setdefault(behaviour_id, [[] for _ in cells])
+            for column, index in enumerate(cells):
+                if index is not None:
+                    per_release[column].append(index)
+        specs.append(_spec(grid, grid.exporter, grid.title, shown, groups, rows, behaviour_href, release_href))
+    for (device, shapes, _build), (summary, grid) in summaries.items():
+        title = "all paths on %s%s" % (device, ", %s shapes" % shapes if grid.say_shapes else "")
+        specs.append(_spec(grid, "", title, shown, groups, summary, behaviour_href, release_href))
+    return specs
+
+
+def _spec(
+    grid: Grid,
+    exporter: str,
+    title: str,
+    shown: View,
+    groups: list[tuple[str, list[int]]],
+    rows: dict[str, Any],
+    behaviour_href: Callable[[str], str] | None,
+    release_href: Callable[[str], str] | None,
+) -> dict[str, Any]:
+    return {
+        "exporter": exporter,
+        "device": grid.device,
+        "shapes": grid.shapes,
+        "build": grid.build,
+        "title": title,
+        "columns": _columns(grid, shown, release_href),
+        "groups": [
+            [
+                "state: " + state,
+                [
+                    [
+                        shown.behaviours[p]["id"],
+                        shown.behaviours[p]["description"],
+                        behaviour_href(shown.behaviours[p]["id"]) if behaviour_href else None,
+                        shown.behaviours[p]["tags"],
+                        rows[shown.behaviours[p]["id"]],
+                    ]
+                    for p in positions
+                ],
+            ]
+            for state, positions in groups
+        ],
+    }
+
+
+def behaviour_grids(shown: View, behaviour_id: str, number: Number) -> list[dict[str, Any]]:
+    """A behaviour page's grids: per device, shapes and build, capture paths × releases."""
+    specs: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for grid in shown.grids:
+        row = next(r for r in grid.rows if r.behaviour["id"] == behaviour_id)
+        if all(index is None for index in row.cells):
+            continue
+        title = "on %s%s" % (grid.device, ", %s shapes" % grid.shapes if grid.say_shapes else "")
+        if len(shown.builds) > 1:
+            title += " (build %s)" % grid.build
+        spec = specs.setdefault(
+            (grid.device, grid.shapes, grid.build),
+            {
+                "exporter": None,
+                "device": grid.device,
+                "shapes": grid.shapes,
+                "build": grid.build,
+                "title": title,
+                "columns": _columns(grid, shown, lambda label: "../release/%s.html" % label),
+                "groups": [["capture paths", []]],
+            },
+        )
+        spec["groups"][0][1].append(
+            [grid.exporter, None, "../path/%s.html" % grid.exporter, [], [number(i) for i in row.cells]]
+        )
+    return list(specs.values())
+
+
+def cell_links(shown: View, indexes: Iterable[int], number: Number) -> tuple[list[list[str]], dict[str, list[int]]]:
+    """The upstream links the page names, and by page cell, the links about it."""
+    concerned = {b for link in shown.links for b in link.behaviours}
+    links: list[list[str]] = []
+    position: dict[str, int] = {}
+    by_cell: dict[str, list[int]] = {}
+    for index in indexes:
+        if shown.matrix["observations"][index]["behaviour"] not in concerned:
+            continue
+        found = shown.cell_links(index)
+        for link in found:
+            if link.ref not in position:
+                position[link.ref] = len(links)
+                links.append([link.ref, link.url, link.status, link.says])
+        if found:
+            by_cell[str(number(index))] = [position[link.ref] for link in found]
+    return links, by_cell
+
+
+def page_data(
+    matrix: Matrix,
+    shown: View,
+    grids: list[dict[str, Any]],
+    indexes: list[int] | None = None,
+    shorts: dict[int, str] | None = None,
+    behaviour_href: Callable[[str], str] | None = None,
+    anchors: bool = False,
+) -> dict[str, Any]:
+    """What a page's script needs: its cells (`indexes` of the matrix's
+    observations, default all) as the matrix file stores them, less what the
+    page never shows (each cell's key); its grids, whose cells are already
+    numbered among the page's cells; the links about each cell and the short
+    reproducers it embeds (by matrix index); `behaviour_href`: where a
+    cell's permalink goes (the site's behaviour pages); `anchors`: each
+    cell's anchor there (its permalink, the id of its cell on that page)."""
+    chosen = list(range(len(matrix["observations"]))) if indexes is None else indexes
+    local = {index: n for n, index in enumerate(chosen)}
+    part = matrix if indexes is None else subset(matrix, [matrix["observations"][i] for i in chosen])
+    encoded = encode(part)
+    table = encoded["observations"]
+    dropped = table["columns"].index("key")
+    links, by_cell = cell_links(shown, chosen, local.get)  # type: ignore[arg-type]
+    behaviours = {o["behaviour"] for o in part["observations"]}
+    return {
+        "environments": {
+            e["id"]: {
+                "torch": e.get("torch"),
+                "python": e.get("python"),
+                "build": e.get("build"),
+                "label": shown.labels[e["id"]],
+            }
+            for e in matrix["environments"]
+        },
+        "behaviours": [
+            {
+                "id": b["id"],
+                "description": b["description"],
+                "tags": b["tags"],
+                "href": behaviour_href(b["id"]) if behaviour_href else None,
+            }
+            for b in shown.behaviours
+            if b["id"] in behaviours
+        ],
+        "columns": [c for i, c in enumerate(table["columns"]) if i != dropped],
+        "values": table["values"],
+        "cells": [row[:dropped] + row[dropped + 1 :] for row in table["rows"]],
+        "evidence": encoded["evidence"],
+        "differences": encoded["differences"],
+        "texts": encoded["texts"],
+        "reproducers": encoded["reproducers"],
+        "separator": SEPARATOR,
+        "grids": grids,
+        "links": links,
+        "cellLinks": by_cell,
+        "shorts": {str(local[i]): text for i, text in (shorts or {}).items() if i in local},
+        "symbols": dict(SYMBOLS),
+        "worstFirst": [o.value for o in WORST_FIRST],
+        "notObserved": NOT_OBSERVED,
+        "anchors": [cell_anchor(shown, i) for i in chosen] if anchors else None,
+    }
