@@ -127,6 +127,13 @@ def default_matrix(session: nox.Session) -> None:
     session.log("wrote %s and the date and machine in its README; commit both" % written)
 
 
+@nox.session(python=False, default=False)
+def site(session: nox.Session) -> None:
+    """Write results/site/ (the static site) from results/matrix.json; installs and runs nothing."""
+    if main(["site", str(RESULTS / "matrix.json"), "--out", str(RESULTS / "site")]):
+        session.error("could not write the site")
+
+
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     """The project's tests: unit, classifier, end-to-end (installs real torch releases); ruff; mypy."""

@@ -84,6 +84,15 @@ def report(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def site(arguments: argparse.Namespace) -> int:
+    from exportmatrix.reports.site import write_site
+
+    out = Path(arguments.out)
+    files = write_site(read_matrix(arguments.matrix), out)
+    print("exportmatrix: wrote %s (%d files): open %s" % (out, len(files), out / "index.html"))
+    return 0
+
+
 def convert(arguments: argparse.Namespace) -> int:
     """Any matrix file (exportmatrix/1, /2 or /3) written as /3 (the compact
     table) or /2 (each cell an object of its own, for tools that read cells

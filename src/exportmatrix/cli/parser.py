@@ -90,6 +90,17 @@ def _report(add: AddParser) -> None:
     sub.set_defaults(run=commands.report)
 
 
+def _site(add: AddParser) -> None:
+    sub = add(
+        "site",
+        help="write the matrix as a static site: index.html (the grid), a page per behaviour, release and capture path",
+        description="Plain files, nothing loaded from the network: they work from file:// and any static host.",
+    )
+    sub.add_argument("matrix", help="the matrix file to read (results/matrix.json)")
+    sub.add_argument("--out", required=True, help="the site's folder (replaced whole)")
+    sub.set_defaults(run=commands.site)
+
+
 def _convert(add: AddParser) -> None:
     sub = add(
         "convert",
@@ -311,6 +322,7 @@ def parser() -> argparse.ArgumentParser:
         _aggregate,
         _run,
         _report,
+        _site,
         _diff,
         _check,
         _replay,
