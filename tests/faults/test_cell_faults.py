@@ -63,6 +63,7 @@ def test_a_hanging_cell_is_a_timeout_after_the_limit(torch_python, tmp_path):
     assert outcomes["fault.hang"]["outcome"] == "timeout"
     assert outcomes["fault.hang"]["evidence"]["limit_s"] == 4
     assert outcomes["fault.hang"]["evidence"]["duration_s"] >= 4
+    assert outcomes["fault.hang"]["evidence"]["reproducer"].splitlines()[1].endswith(": timeout")
     assert outcomes["local.rebind"]["outcome"] == "holds"
     assert stream.complete and seconds < 60
 
