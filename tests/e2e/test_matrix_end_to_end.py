@@ -175,7 +175,7 @@ def test_the_catalogue_coverage_table_is_generated_from_the_declarations(run, ro
     assert done.returncode == 0, done.stderr
     readme = (root / "docs" / "catalogue.md").read_text()
     table = readme.split("<!-- coverage: start -->\n", 1)[1].split("<!-- coverage: end -->", 1)[0]
-    assert table == done.stdout, "docs/catalogue.md's coverage table is stale: regenerate it with scripts/coverage-table"
+    assert table == done.stdout, "docs/catalogue.md's table is stale: regenerate it with scripts/coverage-table"
 
 
 def test_the_summary_names_where_the_outcome_changes(run):
