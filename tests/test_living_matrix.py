@@ -93,3 +93,18 @@ def test_a_new_release_merged_onto_a_committed_matrix_keeps_the_others_and_their
     assert len(merged["texts"]) == len(set(merged["texts"]))  # each text once
     assert main(["aggregate", "--results", str(new), "--onto", str(tmp_path / "absent.json")]) == 2
     assert "--onto %s: no such matrix file" % (tmp_path / "absent.json") in capsys.readouterr().err
+
+
+def test_a_second_run_of_other_paths_in_one_environment_joins_its_cells(tmp_path):
+    from exportmatrix.merge import aggregate, onto
+
+    env = environment("torch-2.11.0-py3.12", "2.11", "2.11.0")
+    write_stream(tmp_path / "a", env, [reproducing("b", "first\n")])
+    write_stream(tmp_path / "b", env, [observation("b", "aoti", "diverges"), observation("c", "aoti", "holds")])
+    first, second = aggregate(tmp_path / "a").matrix, aggregate(tmp_path / "b").matrix
+    joined = onto(first, second, cells=True)
+    assert [e["id"] for e in joined["environments"]] == ["torch-2.11.0-py3.12"]
+    cells = {(o["behaviour"], o["exporter"]): o for o in joined["observations"]}
+    assert sorted(cells) == [("b", "aoti"), ("b", "export_strict"), ("c", "aoti")]
+    assert reproducer(joined, cells[("b", "export_strict")]) == "first\n"
+    assert [o["exporter"] for o in onto(first, second)["observations"]] == ["aoti", "aoti"]  # whole: replaced

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exportmatrix.base import Matrix, release_key
+from exportmatrix.base import Matrix, cell_key, release_key
 
 
 class _Texts:
@@ -47,25 +47,31 @@ class _Texts:
         return found
 
 
-def onto(older: Matrix, newer: Matrix) -> Matrix:
+def onto(older: Matrix, newer: Matrix, cells: bool = False) -> Matrix:
     """`newer` merged onto `older` (both as read_matrix holds them): every
     environment of `newer`, and those of `older` that `newer` has not,
-    oldest release first; a behaviour described by both as `newer` says."""
+    oldest release first; a behaviour described by both as `newer` says.
+    With `cells`, an environment of both keeps the cells of `older` that
+    `newer` did not observe (two runs of other capture paths in one
+    environment); otherwise `newer`'s replaces it whole."""
     replaced = {environment["id"] for environment in newer["environments"]}
+    observed = {cell_key(o) for o in newer["observations"]}
     store = _Texts()
-    sides = [(older, lambda e: e not in replaced), (newer, lambda e: True)]
-    environments: list[dict[str, Any]] = []
-    observations: list[dict[str, Any]] = []
-    upstream: list[dict[str, Any]] = []
-    for matrix, kept in sides:
-        environments += [e for e in matrix["environments"] if kept(e["id"])]
-        observations += [
-            {**o, "evidence": store.evidence(matrix, o["evidence"])}
-            for o in matrix["observations"]
-            if kept(o["environment"])
-        ]
-        upstream += [u for u in matrix.get("upstream", []) if kept(u["environment"])]
-    behaviours = {b["id"]: b for matrix, _ in sides for b in matrix["behaviours"]}
+    environments = [e for e in older["environments"] if e["id"] not in replaced] + newer["environments"]
+    observations = [
+        {**o, "evidence": store.evidence(older, o["evidence"])}
+        for o in older["observations"]
+        if (cells and cell_key(o) not in observed) or o["environment"] not in replaced
+    ]
+    observations += [{**o, "evidence": store.evidence(newer, o["evidence"])} for o in newer["observations"]]
+    tests = {(u["environment"], u["test"]) for u in newer.get("upstream", [])}
+    upstream = [
+        u
+        for u in older.get("upstream", [])
+        if (cells and (u["environment"], u["test"]) not in tests) or u["environment"] not in replaced
+    ]
+    upstream += newer.get("upstream", [])
+    behaviours = {b["id"]: b for matrix in (older, newer) for b in matrix["behaviours"]}
     return {
         **older,
         **{name: value for name, value in newer.items() if name != "schema"},
