@@ -1,0 +1,394 @@
+"""The short reproducer of a cell: at most MAX_LINES non-blank lines that
+import only torch, for a maintainer to read in an issue.
+
+It is made on the host, from the cell's full reproducer (the record, which
+the suite rendered: the behaviour's code as declared, its inputs, the capture
+code of that release) and the cell's evidence (what differed, the dynamic
+dimensions): the module and its inputs seeded as the suite seeds them, the
+capture call, two calls of eager and of the artifact, and `OUTCOME:` from
+torch.testing.assert_close on the output and on the state the evidence names
+(and the behaviour declares it mutates). The full one is read with `ast`:
+the host never imports torch.
+
+What it cannot decide it says in a comment at its top (`undecidable`): a
+crash or a timeout (the process must die or hang; the script prints the
+outcome it reaches, if it reaches one)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+from exportmatrix.base import reproducer, shapes_of
+from exportmatrix.base.compact import header_fields
+
+MAX_LINES = 40
+MODULE_KINDS = ("buffer", "parameter", "attribute")
+SUBMODULES = ("torch.export", "torch._dynamo", "torch._inductor", "torch._export")
+DYING = ("crash", "timeout")
+
+
+@dataclass
+class Parts:
+    """What the short form takes from a full reproducer."""
+
+    future: list[str]
+    support: list[str]  # the behaviour file's imports and statements, as declared
+    module_class: str
+    inputs: str  # an expression for the inputs' tuple
+    reset: str | None
+    extra_state: str | None
+    warmup: int
+    device: str
+    capture: str  # the capture code, run where `mod` and `args` are
+    lazy: bool
+    between_calls: str | None = None  # what the user does between the calls, where the behaviour declares it
+
+
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    return textwrap.dedent("\n".join(lines[first - 1 : node.end_lineno]))
+
+
+def _assigned(node: ast.stmt) -> str | None:
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    return None
+
+
+def _without_docstring(node: ast.stmt) -> ast.stmt:
+    body = getattr(node, "body", None)
+    if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and body and len(body) > 1:
+        first = body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            node.body = body[1:]
+    return node
+
+
+def parts(full: str) -> Parts:
+    """A full reproducer's pieces (its TEMPLATE: suite/exportmatrix_suite/reproducer.py)."""
+    tree = ast.parse(full)
+    lines = full.splitlines()
+    body = tree.body
+    names: dict[str | None, Any] = {_assigned(node): node for node in body if _assigned(node)}
+    start = body.index(names["SHAPES"]) + 1
+    end = body.index(names["make_inputs"])
+    functions = {node.name: node for node in body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    support = [ast.unparse(_without_docstring(node)) for node in body[start:end]]
+    declared = {name: ast.get_source_segment(full, names[name].value) or "" for name in names if name}
+    build = functions["build"]
+    module_class = next(
+        node.func.id
+        for node in ast.walk(build)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in ("tuple", "to_device")
+    )
+    capture = [
+        node
+        for node in functions["capture"].body  # type: ignore[union-attr]
+        if not isinstance(node, ast.Return) and "_dynamo.reset()" not in (ast.get_source_segment(full, node) or "")
+    ]
+    exporter = {
+        _assigned(node): ast.literal_eval(node.value)  # type: ignore[attr-defined]
+        for node in functions["Exporter"].body  # type: ignore[union-attr]
+        if _assigned(node) in ("lazy", "state_hidden")
+    }
+    code = "\n".join(lines[capture[0].lineno - 1 : capture[-1].end_lineno]) if capture else ""
+    return Parts(
+        future=[ast.unparse(n) for n in body if isinstance(n, ast.ImportFrom) and n.module == "__future__"],
+        support=support,
+        module_class=module_class,
+        inputs=declared["make_inputs"],
+        reset=None if declared.get("reset") == "lambda: None" else declared.get("reset"),
+        extra_state=None if declared.get("extra_state") == "lambda module: {}" else declared.get("extra_state"),
+        warmup=ast.literal_eval(declared.get("WARMUP_CALLS", "0")),
+        device=ast.literal_eval(declared["DEVICE"]),
+        capture=textwrap.dedent(code),
+        lazy=bool(exporter.get("lazy")),
+        between_calls=None if declared.get("between_calls", "None") == "None" else declared.get("between_calls"),
+    )
+
+
+def _inline_inputs(p: Parts) -> str:
+    """The inputs' expression: a helper that only returns an expression and
+    is used nowhere else is inlined (its def dropped)."""
+    expression = p.inputs
+    match = re.fullmatch(r"lambda\s*:\s*(.+)", expression, re.S)
+    if match:
+        return match.group(1)
+    for index, text in enumerate(p.support):
+        node = ast.parse(text).body[0]
+        if not (isinstance(node, ast.FunctionDef) and node.name == expression and len(node.body) == 1):
+            continue
+        returned = node.body[0]
+        others = "\n".join(p.support[:index] + p.support[index + 1 :])
+        if isinstance(returned, ast.Return) and returned.value is not None and expression not in others:
+            del p.support[index]
+            return ast.unparse(returned.value)
+    return "%s()" % expression
+
+
+def _look(name: str, hidden: bool) -> str:
+    kind, _, key = name.rpartition(" ")
+    if kind == "input":
+        return "args[%s]" % key
+    if kind not in MODULE_KINDS:
+        return "extra_state(mod)[%r]" % name
+    path = "".join("." + part for part in key.split("."))
+    parent, _, leaf = path.rpartition(".")
+    read = "getattr(mod%s, %r, None)" % (parent, leaf)
+    if not hidden:  # read on the artifact where it carries the name (its own copy), else on the module
+        read = "getattr(artifact%s, %r, %s) if hasattr(artifact, %r) else %s" % (
+            parent,
+            leaf,
+            read,
+            key.split(".")[0],
+            read,
+        )
+    if kind == "parameter":
+        return "(lambda p: (p, getattr(p, 'requires_grad', None)))(%s)" % read
+    return read
+
+
+def state_names(matrix: dict[str, Any], observation: dict[str, Any]) -> list[str]:
+    """The state the evidence names as differing, and what the behaviour declares it mutates."""
+    found = observation.get("evidence", {})
+    declared: dict[str, Any] = next(
+        (b for b in matrix.get("behaviours", []) if b.get("id") == observation["behaviour"]), {}
+    )  # noqa: E501
+    names = [d["what"] for d in found.get("differences", []) if not d["what"].startswith("output of call")]
+    return list(dict.fromkeys(names + list(declared.get("mutates", []))))
+
+
+def undecidable(observation: dict[str, Any]) -> str | None:
+    """Why the short form cannot decide this cell's outcome, or None."""
+    if observation["outcome"] in DYING:
+        return "recorded %s: the process died or ran past its limit; run it and watch it" % observation["outcome"]
+    return None
+
+
+GROW_FLAT = (
+    "\n".join(
+        [
+            "def grow(a, d, k):  # call k's input: dimension d k longer, its values repeated (as the suite makes it)",  # noqa: E501
+            "    return (a.clone() if isinstance(a, torch.Tensor) else a) if d is None else torch.cat([a.detach()] * 2, d).narrow(d, 0, a.shape[d] + k).clone().requires_grad_(a.requires_grad)  # noqa: E501",  # noqa: E501
+        ]
+    )
+    + "\n"
+)
+GROW = (
+    "\n".join(
+        [
+            "def grow(value, dim, extra):  # a copy whose dynamic dimension is `extra` longer, as the suite makes call k's inputs",  # noqa: E501
+            "    if isinstance(value, (list, tuple, dict)):",
+            "        return {k: grow(value[k], dim[k], extra) for k in value} if isinstance(value, dict) else type(value)(map(grow, value, dim, [extra] * len(value)))  # noqa: E501",  # noqa: E501
+            "    if not isinstance(value, torch.Tensor) or dim is None:",
+            "        return value.clone() if isinstance(value, torch.Tensor) else value",
+            "    n = value.shape[dim]",
+            "    return value.detach().repeat(*[-(-(n + extra) // n) if i == dim else 1 for i in range(value.dim())]).narrow(dim, 0, n + extra).clone().requires_grad_(value.requires_grad)  # noqa: E501",  # noqa: E501
+        ]
+    )
+    + "\n"
+)
+
+
+def _summary(observation: dict[str, Any]) -> str:
+    found = observation.get("evidence", {})
+    if found.get("error"):
+        return " (%s raised %s)" % (found.get("phase", "?"), found["error"].get("type"))
+    whats = list(dict.fromkeys(d["what"] for d in found.get("differences", [])))
+    return " (%s)" % ", ".join(whats[:3]) if whats else ""
+
+
+def _one_line_defs(text: str) -> str:
+    """`def f(...):` whose body is one short simple statement, on one line."""
+    lines = text.split("\n")
+    nodes = [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.FunctionDef) and len(n.body) == 1]
+    for node in sorted(nodes, key=lambda n: -n.lineno):
+        inner = node.body[0]
+        simple = isinstance(inner, (ast.Return, ast.Expr, ast.Assign, ast.AugAssign, ast.Pass))
+        if simple and not node.decorator_list and inner.lineno == inner.end_lineno == node.lineno + 1:
+            joined = lines[node.lineno - 1] + " " + lines[inner.lineno - 1].strip()
+            if len(joined) <= 100:
+                lines[node.lineno - 1 : inner.lineno] = [joined]
+    return "\n".join(lines)
+
+
+def _called(expression: str, argument: str = "") -> str:
+    """Code that calls the function `expression` (a name or a lambda)."""
+    match = re.fullmatch(r"lambda\s*:\s*(.+)", expression, re.S)
+    if match and not argument:
+        return match.group(1)
+    return ("%s(%s)" if re.fullmatch(r"[\w.]+", expression) else "(%s)(%s)") % (expression, argument)
+
+
+class _Renamed(ast.NodeTransformer):
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.Name(self.new, node.ctx) if node.id == self.old else node
+
+
+def _extra(expression: str | None, name: str) -> str:
+    """Code reading `name` from the behaviour's extra_state, on `mod`."""
+    if expression is None:
+        return "None"
+    node = ast.parse(expression, mode="eval").body
+    if isinstance(node, ast.Lambda) and isinstance(node.body, ast.Dict) and len(node.args.args) == 1:
+        for key, value in zip(node.body.keys, node.body.values):
+            if isinstance(key, ast.Constant) and key.value == name:
+                return ast.unparse(_Renamed(node.args.args[0].arg, "mod").visit(value))
+    return "%s[%r]" % (_called(expression, "mod"), name)
+
+
+def _flat(dims: Any) -> bool:
+    return isinstance(dims, tuple) and all(d is None or isinstance(d, int) for d in dims)
+
+
+def render(p: Parts, fields: dict[str, Any], names: list[str], observation: dict[str, Any], tight: bool = False) -> str:
+    """The script; `tight`: fewer, longer lines (for a cell whose plain form runs past MAX_LINES)."""
+    found = observation.get("evidence", {})
+    hidden = bool(found.get("not_observable")) or "aoti_load" in p.capture
+    shown = [n for n in names if not (hidden and n.rpartition(" ")[0] in MODULE_KINDS)]
+    dynamic = fields["shapes"] == "dynamic"
+    out: list[str | None] = [
+        "# exportmatrix short reproducer: %s under %s on %s, %s shapes; torch %s recorded %s%s"
+        % (
+            fields["id"],
+            fields["exporter"],
+            fields["device"],
+            fields["shapes"],
+            fields["torch"],
+            fields["outcome"],
+            _summary(observation),
+        ),
+    ]
+    why = undecidable(observation) or (
+        "the behaviour declares a step between the calls (%s), which this form does not take" % p.between_calls
+        if p.between_calls
+        else None
+    )
+    if why:
+        out.append("# cannot decide here: " + why)
+    if hidden and names != shown:
+        out.append("# the package keeps its own copy of the module's state: not observable: %s" % ", ".join(names))
+    out += p.future
+    out += ["import %s" % m for m in ("io", "os", "tempfile") if re.search(r"\b%s\." % m, p.capture)]
+    out.append("import torch")
+    if _old(fields.get("torch")):
+        out += ["import %s" % m for m in SUBMODULES if m + "." in p.capture]
+    inputs = _inline_inputs(p)
+    out += ["", *("\n" + _one_line_defs(s) + "\n" for s in p.support), ""]
+    if "DEVICE" in p.capture:
+        out.append("DEVICE = %r" % p.device)
+    if dynamic:
+        text = found.get("dynamic", {}).get("dims") or "None"
+        dims = ast.literal_eval(text)
+        out += [] if tight and _flat(dims) else ["", GROW_FLAT if _flat(dims) else GROW]
+    device = "" if p.device == "cpu" else ".to(%r)" % p.device
+    args = "tuple(%s)" % inputs if p.device == "cpu" else "tuple(a.to(%r) for a in %s)" % (p.device, inputs)
+    out += ["", "", "def build():  # a fresh module and its inputs, seeded as the suite seeds them"]
+    seed = "torch.manual_seed(0)"
+    out += ["    %s; %s" % (_called(p.reset), seed) if tight else "    " + _called(p.reset)] if p.reset else []
+    out += [] if tight and p.reset else ["    " + seed]
+    if dynamic:
+        grown = (
+            "[tuple(map(grow, args, %s, [k] * len(args))) for k in (1, 2)]" % text
+            if _flat(dims) and not tight
+            else "[tuple((a.clone() if isinstance(a, torch.Tensor) else a) if d is None else torch.cat([a.detach()] * 2, d)"  # noqa: E501
+            ".narrow(d, 0, a.shape[d] + k).clone().requires_grad_(a.requires_grad) for a, d in zip(args, %s)) for k in (1, 2)]"  # noqa: E501
+            % text
+            if _flat(dims)
+            else "[grow(args, %s, k) for k in (1, 2)]" % text
+        )
+        out.append("    mod, args = %s()%s, %s" % (p.module_class, device, args))
+        if p.warmup:
+            out += _warmup(p.warmup, tight)
+        out.append("    return mod, args, %s  # call k: the dynamic dimensions k longer" % grown)
+    elif p.warmup:
+        out.append("    mod, args = %s()%s, %s" % (p.module_class, device, args))
+        out += _warmup(p.warmup, tight)
+        out.append("    return mod, args, (args, args)")
+    else:
+        out.append("    args = %s" % args)
+        out.append("    return %s()%s, args, (args, args)" % (p.module_class, device))
+    state = ", ".join(
+        "%r: %s"
+        % (n, _look(n, hidden) if n.rpartition(" ")[0] in MODULE_KINDS + ("input",) else _extra(p.extra_state, n))
+        for n in shown
+    )
+    first_call = "capture (call 1)" if p.lazy else "call 1"
+    out += [
+        "",
+        "",
+        "def observe(artifact, mod, args):  # a call's output, then the state it leaves, copied",
+        "    seen = {'output': artifact(*args)%s}" % (", " + state if state else ""),
+        "    return torch.utils._pytree.tree_map(lambda v: v.detach().clone() if isinstance(v, torch.Tensor) else v, seen)",  # noqa: E501
+        "",
+        "",
+        "eager = [observe(m, m, a) for m, _, calls in [build()] for a in calls]",
+        '(mod, args, calls), exported, phase, outcome = build(), [], "capture", None',
+        "try:",
+        textwrap.indent(p.capture, "    "),
+        '    for phase, a in zip(("%s", "call 2"), calls):%s'
+        % (first_call, " exported.append(observe(artifact, mod, a))" if tight else ""),
+        None if tight else "        exported.append(observe(artifact, mod, a))",
+        "except Exception as error:  # capture raising is export-error, a call raising run-error",
+        '    %sprint("%%s raised %%s: %%s" %% (phase, type(error).__name__, str(error).strip().split("\\n")[0]))%s'
+        % (
+            ("outcome = ", ' or ("export-error" if phase.startswith("capture") else "run-error")')
+            if tight
+            else ("", "")
+        ),
+        None if tight else '    outcome = "export-error" if phase.startswith("capture") else "run-error"',
+        "for call, name, want, got in [(c, n, e[n], x[n]) for c, (e, x) in enumerate(zip(eager, exported), 1) for n in e]:",  # noqa: E501
+        "    try:  # torch.testing's rule: float32 within rtol 1.3e-6, atol 1e-5; ints and bools exactly",
+        "        torch.testing.assert_close(got, want, equal_nan=True)",
+        "    except Exception:  # not close, or not comparable (a fake tensor left in the module, ...)",
+        '        %sprint("%%s after call %%d: eager %%s, exported %%s" %% (name, call, want, got))%s'
+        % (("outcome = ", ' or outcome or "diverges"') if tight else ("", "")),
+        None if tight else '        outcome = outcome or "diverges"',
+        'print("OUTCOME:", outcome or "holds")',
+    ]
+    if tight:  # observe() in one line
+        at = out.index("def observe(artifact, mod, args):  # a call's output, then the state it leaves, copied")
+        seen = str(out[at + 1]).split(" = ", 1)[1]
+        out[at + 1 : at + 3] = [str(out[at + 2]).replace(", seen)", ", %s)" % seen)]
+    text = "\n".join(line for line in out if line is not None)  # (None: a line the tight form folds into another)
+    return re.sub(r"\n{4,}", "\n\n\n", text).strip("\n") + "\n"
+
+
+def _warmup(calls: int, tight: bool) -> list[str]:
+    if tight:
+        return ["    for _ in range(%d): mod(*args)  # its warm-up calls" % calls]
+    return ["    for _ in range(%d):  # its warm-up calls" % calls, "        mod(*args)"]
+
+
+def _old(version: Any) -> bool:
+    """A release before 2.2, where `import torch` may not make torch.export and its kin attributes."""
+    match = re.match(r"(\d+)\.(\d+)", str(version or ""))
+    return match is not None and (int(match.group(1)), int(match.group(2))) < (2, 2)
+
+
+def non_blank(text: str) -> int:
+    return sum(1 for line in text.splitlines() if line.strip())
+
+
+def short_reproducer(matrix: dict[str, Any], observation: dict[str, Any]) -> str | None:
+    """The cell's short reproducer; None where it has no full one to take it
+    from, or its full one is not of the suite's template (a stand-in)."""
+    full = reproducer(matrix, observation)
+    if full is None:
+        return None
+    try:
+        found = parts(full)
+    except (SyntaxError, KeyError, ValueError, IndexError, StopIteration, AttributeError, TypeError):
+        return None
+    fields = header_fields(matrix, observation)
+    fields["shapes"] = shapes_of(observation)
+    names = state_names(matrix, observation)
+    text = render(found, fields, names, observation)
+    return text if non_blank(text) <= MAX_LINES else render(found, fields, names, observation, tight=True)
