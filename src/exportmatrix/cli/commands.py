@@ -53,6 +53,7 @@ from exportmatrix.reports.changes import (
 )
 from exportmatrix.reports.stories import Story, stories
 from exportmatrix.reports.terminal import story_lines
+from exportmatrix.repro import short_reproducer
 from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_problems, run_installed
 
 
@@ -284,14 +285,15 @@ def summary(arguments: argparse.Namespace) -> int:
 
 
 def repro(arguments: argparse.Namespace) -> int:
-    """One cell's standalone reproducer, assembled from the matrix."""
+    """One cell's standalone reproducer, assembled from the matrix: the short
+    one (--short) or the full one, the record (--full, the default)."""
     matrix = read_matrix(arguments.matrix)
     environment = find_environment(matrix, arguments.environment)
     key = (environment, arguments.behaviour, arguments.exporter, arguments.device, arguments.shapes)
     observation = cell_index(matrix).get(key)
     if observation is None:
         raise ValueError("no cell %s in %s" % (" / ".join(key), arguments.matrix))
-    text = reproducer(matrix, observation)
+    text = reproducer(matrix, observation) if arguments.full else short_reproducer(matrix, observation)
     if text is None:
         raise ValueError(
             "%s: this cell has no reproducer (%s: nothing was captured)" % (" / ".join(key), observation["outcome"])

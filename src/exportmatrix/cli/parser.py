@@ -198,8 +198,9 @@ def _repro(add: AddParser) -> None:
     sub = add(
         "repro",
         help="print one cell's standalone reproducer",
-        description="Print the standalone reproducer of one cell of MATRIX: a Python file that rebuilds the "
-        "behaviour, captures it exactly as the suite did in that release and prints OUTCOME: <outcome>.",
+        description="Print a standalone reproducer of one cell of MATRIX: a Python file that rebuilds the "
+        "behaviour, captures it exactly as the suite did in that release and prints OUTCOME: <outcome>. "
+        "The full one by default (--full), the short one with --short.",
     )
     sub.add_argument("matrix", help="the matrix, e.g. results/matrix.json")
     sub.add_argument("environment", help="the environment: its id, session (torch-2.4) or release (2.4)")
@@ -207,7 +208,22 @@ def _repro(add: AddParser) -> None:
     sub.add_argument("exporter", help="the capture path, e.g. export_strict")
     sub.add_argument("--device", default="cpu", help="default: cpu")
     sub.add_argument("--shapes", default="static", choices=("static", "dynamic"), help="default: static")
-    sub.set_defaults(run=commands.repro)
+    form = sub.add_mutually_exclusive_group()
+    form.add_argument(
+        "--short",
+        dest="full",
+        action="store_false",
+        help="the short reproducer: at most 40 lines importing only torch, the capture call of that "
+        "release, two calls of eager and artifact, what differs, OUTCOME: <outcome> from plain comparison",
+    )
+    form.add_argument(
+        "--full",
+        dest="full",
+        action="store_true",
+        help="the full reproducer, the record (the default, as before --short existed): it carries the "
+        "classification rule verbatim and prints exactly the recorded verdict",
+    )
+    sub.set_defaults(run=commands.repro, full=True)
 
 
 def _summary(add: AddParser) -> None:
