@@ -10,18 +10,28 @@ duck typing, and stand-ins of plain Python prove the rule without a release.
 The rule, in the order observe() applies it:
 
 1. An exporter that does not exist in this release (for these shapes) is
-   `unsupported`; so is a `dynamic` cell of a behaviour whose shapes cannot be
-   dynamic (it says why, or its eager run fails at other sizes).
+   `unsupported`; so is a behaviour whose pattern the release cannot express
+   (its unavailable_reason(), e.g. no torch.library.custom_op), and a
+   `dynamic` cell of a behaviour whose shapes cannot be dynamic (it says why,
+   or its eager run fails at other sizes).
 2. Eager: a fresh instance runs its warm-up calls, then two successive calls;
    after each, its output and every observable value are frozen.
 3. Capture: another fresh instance runs the same warm-up calls and is captured;
-   capture raising is `export-error`.
+   capture raising is `export-error` (and where capture changed the caller's
+   objects before it raised, the evidence names them: `changed_by_capture`).
 4. Two successive calls of the artifact, on the same objects capture was given
    (so what capture itself changed counts). A call raising is `run-error`,
    except the first call of a lazy exporter (torch.compile captures there),
    which is `export-error`. After call k the output and the observable state
    are compared with eager's after call k: any difference is `diverges`,
    none is `holds`.
+
+Between the calls. A behaviour may declare what its user does between the
+first and the second call (`between_calls(module)`: a class attribute
+changed, a module attribute reassigned after capture). It is applied to the
+module the user holds, after call 1 and before call 2, identically on the
+eager side and the exported side (and a reproducer carries it), so that a
+difference it causes is the artifact's, never the step's.
 
 Shapes. A `static` cell captures and calls with the declared inputs. In a
 `dynamic` cell one dimension of each tensor input (dimension 0 unless the
@@ -30,9 +40,15 @@ inputs whose dynamic dimensions are k elements longer (see resized()), made
 afresh for each call; eager gets the very same sequence of inputs.
 
 An artifact whose `state_hidden` is true keeps its own copy of the module's
-state where no user can read it (an AOTInductor package): it is judged on its
+state (an AOTInductor package). Where the release offers a way to read that
+copy back after a call (the artifact's `state_readback()`: {dotted name:
+tensor}, e.g. AOTInductor's runner's extract_constants_map), each buffer and
+parameter it returns is judged like any artifact's state, by its value
+(a constant carries no requires_grad); the module's other names, and all of
+them where nothing can be read back, are not observable: it is judged on its
 outputs, its inputs and the state outside the module, and the evidence lists
-the module's names that were not observable (`not_observable`).
+the names that were not observable (`not_observable`) and those read back
+(`read_back`).
 
 Observable state, by the names of the module the user exported: every
 buffer, parameter (with its requires_grad) and public instance attribute of
@@ -123,6 +139,22 @@ class Behaviour(Protocol):
     def extra_state(self, module: Any) -> Dict[str, Any]:
         """State outside the module, by name ("global TOTALS": value)."""
 
+    # optional (read with getattr, so a behaviour without them is one with none):
+    # between_calls(module): what the user does between call 1 and call 2;
+    # unavailable_reason(): why this release cannot express the pattern, or None
+
+
+def _between_calls(behaviour: Behaviour, module: Any) -> None:
+    """The behaviour's step between the calls, on the module the user holds."""
+    step = getattr(behaviour, "between_calls", None)
+    if step is not None:
+        step(module)
+
+
+def _behaviour_unavailable(behaviour: Behaviour) -> Optional[str]:
+    reason = getattr(behaviour, "unavailable_reason", None)
+    return reason() if reason is not None else None
+
 
 class Artifact(Protocol):
     """What capture produced."""
@@ -130,7 +162,9 @@ class Artifact(Protocol):
     call: Callable[..., Any]  # how the user calls it
     user_view: Any  # what the user holds in place of the module (None: nothing)
     signature_mutations: Optional[Dict[str, Any]]  # torch.export's mutation entries, where there are some
-    state_hidden: bool  # it keeps its own copy of the module's state, which no user can read
+    state_hidden: bool  # it keeps its own copy of the module's state, which the user's names do not reach
+    # optional: where state_hidden, a function reading that copy back after a
+    # call ({dotted name: tensor}); absent or None where the release offers none
 
 
 class Exporter(Protocol):
@@ -672,7 +706,12 @@ def eager_trace(behaviour: Behaviour, device: str, shapes: str = STATIC) -> List
     try:
         instance = _fresh(behaviour, device)
         dims = dynamic_dims(instance.args, behaviour.dynamic_dims) if shapes == DYNAMIC else None
-        return [_observe_call(behaviour, instance.module, instance, None, args) for args in _call_args(instance, dims)]
+        observed = []
+        for call, args in enumerate(_call_args(instance, dims), start=1):
+            if call > 1:
+                _between_calls(behaviour, instance.module)
+            observed.append(_observe_call(behaviour, instance.module, instance, None, args))
+        return observed
     except Exception as error:
         raise BehaviourBroken("%s: eager run raised %r" % (behaviour.id, error)) from error
 
@@ -691,6 +730,42 @@ def _hidden(observed: Observed) -> Observed:
     return output, kept
 
 
+READ_BACK_KINDS = ("buffer", "parameter")  # what an artifact's own copy of the state can hold
+
+
+def _by_value(kind: str, frozen: Any) -> Any:
+    """A read-back name's frozen value without what a constant cannot carry (requires_grad)."""
+    return frozen[1] if kind == "parameter" and _is_tagged(frozen, "parameter") else frozen
+
+
+def _read_back(reference: Observed, observed: Observed, read: Dict[str, Any]) -> Tuple[Observed, Observed]:
+    """Eager's and the artifact's observations, hidden but for the names its
+    read-back returned: those the artifact's copy of each holds, by value."""
+    (out_a, state_a), (out_b, state_b) = _hidden(reference), _hidden(observed)
+    for name, value in reference[1].items():
+        kind, _, dotted = name.partition(" ")
+        if kind in READ_BACK_KINDS and dotted in read:
+            state_a[name] = _by_value(kind, value)
+            state_b[name] = freeze(read[dotted])
+    return (out_a, state_a), (out_b, state_b)
+
+
+def _read_state(readback: Optional[Callable[[], Dict[str, Any]]], evidence: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The artifact's copy of the state after a call, or None where it cannot
+    be read back (a read-back that raises is noted, not the artifact's failure)."""
+    if readback is None:
+        return None
+    try:
+        return dict(readback())
+    except Exception as error:
+        evidence["read_back_error"] = describe_error(error)
+        return None
+
+
+def _readable(names: List[str], read: Dict[str, Any]) -> List[str]:
+    return [name for name in names if name.split(" ", 1)[0] in READ_BACK_KINDS and name.split(" ", 1)[1] in read]
+
+
 def _capture_and_compare(
     behaviour: Behaviour, exporter: Exporter, instance: Instance, expected: List[Observed], dims: Any
 ) -> Tuple[str, Dict[str, Any]]:
@@ -700,23 +775,37 @@ def _capture_and_compare(
     try:
         artifact = exporter.capture(instance.module, instance.args, dims)
     except Exception as error:
-        return EXPORT_ERROR, {"phase": "capture", "error": describe_error(error)}
+        failed: Dict[str, Any] = {"phase": "capture", "error": describe_error(error)}
+        changed = _changed_by_capture(before, _held_state(behaviour, instance))
+        if changed:  # the refusal still left the caller's objects changed
+            failed["changed_by_capture"] = changed
+        return EXPORT_ERROR, failed
     evidence: Dict[str, Any] = {"signature_mutations": artifact.signature_mutations}
     changed = _changed_by_capture(before, _held_state(behaviour, instance))
     if changed:  # whatever the outcome: exporting touched the caller's objects
         evidence["changed_by_capture"] = changed
+    readback = getattr(artifact, "state_readback", None) if artifact.state_hidden else None
+    module_names = sorted(set(expected[0][1]) - set(_hidden(expected[0])[1]))
     if artifact.state_hidden:
-        evidence["not_observable"] = sorted(set(expected[0][1]) - set(_hidden(expected[0])[1]))
+        evidence["not_observable"] = module_names
     differences: List[Dict[str, Any]] = []
     for call in range(1, CALLS + 1):
+        if call > 1:
+            _between_calls(behaviour, instance.module)
         try:
             observed = _observe_call(behaviour, artifact.call, instance, artifact.user_view, calls[call - 1])
         except Exception as error:
             outcome, failure = _call_failed(exporter, call, error)
             evidence.update(failure)
             return outcome, evidence
+        read = _read_state(readback, evidence)
         reference = expected[call - 1]
-        if artifact.state_hidden:
+        if read is not None:
+            readable = _readable(module_names, read)
+            evidence["read_back"] = readable
+            evidence["not_observable"] = [name for name in module_names if name not in readable]
+            reference, observed = _read_back(reference, observed, read)
+        elif artifact.state_hidden:
             reference, observed = _hidden(reference), _hidden(observed)
         differences += _differences(call, reference, observed)
     if differences:
@@ -772,7 +861,11 @@ def observe(
     behaviour)."""
     if shapes not in SHAPES:
         raise ValueError("shapes must be one of %s, not %r" % (", ".join(SHAPES), shapes))
-    reason = exporter.unavailable_reason(shapes) or (_static_only(behaviour, device) if shapes == DYNAMIC else None)
+    reason = (
+        exporter.unavailable_reason(shapes)
+        or _behaviour_unavailable(behaviour)
+        or (_static_only(behaviour, device) if shapes == DYNAMIC else None)
+    )
     if reason:
         return {"outcome": UNSUPPORTED, "evidence": {"reason": reason}}
     try:

@@ -39,6 +39,8 @@ SUITE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the f
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
 # "buffer", "in-place", "torch.cond", "out=": one lower-case word, no spaces or commas
 TAG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.=+-]*")
+# "pytorch/pytorch#111676", "pytorch/executorch#17005": an upstream thread, as known.toml names it
+UPSTREAM_PATTERN = re.compile(r"[\w.-]+/[\w.-]+#\d+")
 
 
 @dataclass
@@ -53,6 +55,10 @@ def _no_reset() -> None:
 
 def _no_extra_state(module: Any) -> Dict[str, Any]:
     return {}
+
+
+def _always_available() -> Optional[str]:
+    return None
 
 
 def state_kind(name: str) -> Optional[str]:
@@ -112,6 +118,15 @@ class Behaviour:
     # not that input); unset, dimension 0 of every tensor input
     dynamic_dims: Optional[Tuple[Optional[int], ...]] = None
     static_shapes_because: Optional[str] = None  # why its shapes cannot be dynamic, if they cannot
+    # the upstream threads it comes from ("pytorch/pytorch#111676"); each needs a
+    # [[link]] naming this behaviour in upstream/known.toml
+    upstream: Tuple[str, ...] = ()
+    # what the user does between call 1 and call 2, on the module they hold (a
+    # class attribute changed, an attribute reassigned after capture): applied
+    # identically on the eager side and the exported side (see classify.py)
+    between_calls: Optional[Callable[[Any], None]] = None
+    # why this release cannot express the pattern (its cells are `unsupported`), or None
+    unavailable: Callable[[], Optional[str]] = field(default=_always_available)
     source: Source = UNKNOWN_SOURCE  # set by @behaviour, not an option
 
     def __post_init__(self) -> None:
@@ -138,6 +153,9 @@ class Behaviour:
     def reset(self) -> None:
         self.extra_reset()
 
+    def unavailable_reason(self) -> Optional[str]:
+        return self.unavailable()
+
     def declaration(self) -> Dict[str, Any]:
         return {
             "id": self.id,
@@ -148,6 +166,8 @@ class Behaviour:
             "source": self.source.declaration(),
             **({"dynamic_dims": list(self.dynamic_dims)} if self.dynamic_dims is not None else {}),
             **({"static_shapes_because": self.static_shapes_because} if self.static_shapes_because else {}),
+            **({"upstream": list(self.upstream)} if self.upstream else {}),
+            **({"between_calls": True} if self.between_calls is not None else {}),
         }
 
 
@@ -170,7 +190,7 @@ def _problems(declared: Behaviour) -> List[str]:
         found.append(
             "inputs is missing (a function returning the example inputs, e.g. inputs=lambda: (torch.randn(4),))"
         )
-    for name in ("make_inputs", "extra_reset", "extra_state"):
+    for name in ("make_inputs", "extra_reset", "extra_state", "unavailable"):
         if not callable(getattr(declared, name)) and not (name == "make_inputs" and declared.make_inputs is None):
             found.append("%s must be callable" % ("inputs" if name == "make_inputs" else name))
     if not isinstance(declared.warmup_calls, int) or isinstance(declared.warmup_calls, bool):
@@ -194,6 +214,12 @@ def _problems(declared: Behaviour) -> List[str]:
         not isinstance(declared.static_shapes_because, str) or not declared.static_shapes_because.strip()
     ):
         found.append("static_shapes_because must be a non-empty string (why its shapes cannot be dynamic)")
+    if not isinstance(declared.upstream, tuple) or not all(
+        isinstance(ref, str) and UPSTREAM_PATTERN.fullmatch(ref) for ref in declared.upstream
+    ):
+        found.append("upstream must be a tuple of owner/repo#number refs (e.g. 'pytorch/pytorch#111676')")
+    if declared.between_calls is not None and not callable(declared.between_calls):
+        found.append("between_calls must be callable (it is given the module) or None")
     if declared.seed_test is not None and not isinstance(declared.seed_test, str):
         found.append("seed_test must be a test name or None")
     if not isinstance(declared.source, Source):
@@ -304,7 +330,8 @@ def behaviour(
     """Declare the decorated module class a behaviour; it joins REGISTRY.
 
     Options: seed_test, warmup_calls, mutates, extra_reset, extra_state,
-    dynamic_dims, static_shapes_because (see Behaviour). Raises ValueError for an invalid declaration (inputs missing,
+    dynamic_dims, static_shapes_because, upstream, between_calls, unavailable
+    (see Behaviour). Raises ValueError for an invalid declaration (inputs missing,
     say) or an id that is already declared (naming where); TypeError for an
     unknown option."""
     if "source" in options:

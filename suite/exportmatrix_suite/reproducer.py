@@ -35,7 +35,9 @@ Run it with that torch installed. It prints OUTCOME: <outcome> as judged by
 exportmatrix's own rule (its classify.py, carried verbatim below), then the evidence.
 """'''
 
-TEMPLATE = HEADER + '''
+TEMPLATE = (
+    HEADER
+    + '''
 
 
 {future}import io
@@ -63,6 +65,8 @@ SHAPES = "{shapes}"  # dynamic: a dimension of each input dynamic at capture, th
 make_inputs = {inputs}
 reset = {reset}
 extra_state = {extra_state}
+between_calls = {between_calls}  # what the user does between call 1 and call 2, on eager's and the exported side alike
+unavailable = {unavailable}  # why this release cannot express the pattern (None: it can)
 WARMUP_CALLS = {warmup_calls}  # eager calls on the module before it is captured
 DYNAMIC_DIMS = {dynamic_dims!r}  # per input, the dimension a dynamic cell makes dynamic (None: dimension 0)
 STATIC_SHAPES_BECAUSE = {static_shapes_because!r}
@@ -122,6 +126,13 @@ class Behaviour:
     def extra_state(self, module):
         return extra_state(module)
 
+    def between_calls(self, module):
+        if between_calls is not None:
+            between_calls(module)
+
+    def unavailable_reason(self):
+        return unavailable()
+
 
 class Exporter:
     """capture() as classify.Exporter."""
@@ -139,8 +150,13 @@ class Exporter:
     def capture(self, module, args, dims):
         artifact = capture(module, args)  # (its dynamic dimensions are written into capture())
         user_view = None if self.state_hidden else artifact
+        readback = getattr(artifact, "read_state", None) if self.state_hidden else None  # see capture()
         return types.SimpleNamespace(
-            call=artifact, user_view=user_view, signature_mutations=None, state_hidden=self.state_hidden
+            call=artifact,
+            user_view=user_view,
+            signature_mutations=None,
+            state_hidden=self.state_hidden,
+            state_readback=readback,
         )
 
 
@@ -170,6 +186,7 @@ def main():
 
 main()
 '''
+)
 
 
 @lru_cache(maxsize=None)
@@ -267,7 +284,10 @@ def _class_source(module_class: type) -> Dict[str, str]:
     options = _decorator_options(target)
     wanted: Set[str] = set()
     pending = [target.name] + [
-        name for key in ("inputs", "extra_reset", "extra_state") if key in options for name in _used_names(options[key])
+        name
+        for key in ("inputs", "extra_reset", "extra_state", "between_calls", "unavailable")
+        if key in options
+        for name in _used_names(options[key])
     ]
     while pending:
         name = pending.pop()
@@ -282,6 +302,8 @@ def _class_source(module_class: type) -> Dict[str, str]:
         "inputs": ast.unparse(options["inputs"]),
         "reset": ast.unparse(options["extra_reset"]) if "extra_reset" in options else "lambda: None",
         "extra_state": ast.unparse(options["extra_state"]) if "extra_state" in options else "lambda module: {}",
+        "between_calls": ast.unparse(options["between_calls"]) if "between_calls" in options else "None",
+        "unavailable": ast.unparse(options["unavailable"]) if "unavailable" in options else "lambda: None",
     }
 
 
