@@ -95,8 +95,8 @@ def test_what_the_command_line_leaves_out_comes_from_matrix_toml():
 @pytest.mark.parametrize(
     "paths, shapes, message",
     [
-        ("default,foo", None, "--paths: unknown capture path 'foo' (sets: default, deploy; paths: dynamo_export, "),
-        ("", None, "--paths: '' names no capture path (sets: default, deploy; paths: "),
+        ("default,foo", None, "--paths: unknown capture path 'foo' (sets: default, deploy, chained; paths: dynamo_export, "),
+        ("", None, "--paths: '' names no capture path (sets: default, deploy, chained; paths: "),
         (" , ", None, "--paths: ' , ' names no capture path"),
         (None, "wobbly", "--shapes: unknown shapes 'wobbly' (choices: static, dynamic)"),
         (None, "", "--shapes: '' names no shapes (choices: static, dynamic)"),
@@ -108,7 +108,7 @@ def test_a_bad_name_is_one_line_naming_the_option_the_value_and_the_choices(path
     assert str(raised.value).startswith(message)
     assert "\n" not in str(raised.value)
     if paths:
-        assert "compile_inductor, aoti)" in str(raised.value)  # every single path is listed
+        assert "compile_inductor, aoti, export_then_compile)" in str(raised.value)  # every single path is listed
 
 
 def test_a_bad_name_stops_a_torch_session_and_the_matrix_before_anything_runs(tmp_path, root, capsys):

@@ -19,6 +19,9 @@ PATH_SETS = {
     ),
     # the compilers people ship with: each cell compiles C++ (seconds to tens of seconds)
     "deploy": ("compile_inductor", "aoti"),
+    # capture paths chained as users chain them: torch.export, .module(), then
+    # torch.compile with inductor (compiles C++ like deploy's)
+    "chained": ("export_then_compile",),
 }
 DEFAULT_PATHS = ("default",)
 
