@@ -14,6 +14,9 @@ def _state(behaviour, instance):
 @pytest.mark.keyed_check  # an unchanged behaviour in an unchanged environment passes again
 @pytest.mark.parametrize("behaviour", BEHAVIOURS, ids=[b.id for b in BEHAVIOURS])
 def test_the_eager_run_performs_the_mutation_it_names(behaviour):
+    unavailable = behaviour.unavailable_reason()
+    if unavailable:  # its cells are `unsupported` in this release, for this reason
+        pytest.skip(unavailable)
     behaviour.reset()
     instance = behaviour.instantiate("cpu")
     before = _state(behaviour, instance)

@@ -37,6 +37,7 @@ AXES: Dict[str, Dict[str, str]] = {
         "input": "a user input tensor",
         "input-view": "a view of a user input",
         "input-nested": "a tensor nested in a list or dict input",
+        "input-container": "a list or dict input itself (its entries, not a tensor in it)",
         "local": "nothing outside forward (a control)",
     },
     "change": {
@@ -53,6 +54,13 @@ AXES: Dict[str, Dict[str, str]] = {
         "create": "a new attribute set in forward",
         "delete": "del in forward",
         "container-update": "append, setitem or update on a Python container",
+        "augmented-assign": "augmented assignment (self.t += x): an in-place op whose result Python binds to "
+        "the name again",
+        "functional-op": "a functional op updates it in place (running statistics passed to F.batch_norm, "
+        "F.instance_norm)",
+        "custom-op": "a custom op declared with torch.library.custom_op(..., mutates_args=...)",
+        "between-calls": "the user changes it between two calls, not forward (the behaviour's between_calls "
+        "step, applied alike to eager and the exported side)",
         "none": "nothing changes (a control)",
     },
     "reach": {
@@ -67,6 +75,8 @@ AXES: Dict[str, Dict[str, str]] = {
         "data-dependent": "in a Python if on a tensor's value",
         "torch.cond": "inside or after torch.cond",
         "loop": "in a Python loop",
+        "parametrization": "through a torch.nn.utils.parametrize parametrization, run when the weight is read",
+        "functional-call": "through torch.func.functional_call, which swaps tensors in for a submodule's names",
     },
 }
 
@@ -86,6 +96,7 @@ THEMES: Dict[str, str] = {
     "warm-up": "the module already ran eagerly before capture",
     "init-only": "the state changes in __init__ only",
     "dtype": "the change converts a dtype",
+    "capture-fails": "capture refuses the module, and may have changed it on the way",
 }
 
 AXIS_ORDER = ("state", "change", "reach")

@@ -10,6 +10,7 @@ from exportmatrix_suite.behaviours import (  # noqa: F401  (importing a module r
     module_attributes,
     parameters,
     plain_attributes,
+    reported_upstream,
     state_changes,
 )
 from exportmatrix_suite.declare import REGISTRY
