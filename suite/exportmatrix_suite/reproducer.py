@@ -178,6 +178,8 @@ def main():
             print("    differs at %s" % found["where"])
     if evidence.get("changed_by_capture"):
         print("  capture itself changed: %s" % ", ".join(evidence["changed_by_capture"]))
+    if evidence.get("read_back"):
+        print("  read back from the artifact's own copy after each call: %s" % ", ".join(evidence["read_back"]))
     if evidence.get("not_observable"):
         print("  not observable (the artifact keeps its own copy): %s" % ", ".join(evidence["not_observable"]))
     for warning in evidence.get("warnings", []):
