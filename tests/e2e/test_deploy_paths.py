@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from short_sample import check, sample
 from test_matrix_end_to_end import VENVS, nox, repro
 
 from exportmatrix.base import evidence, read_matrix
@@ -37,6 +38,17 @@ def cells(matrix, release):
         if o["environment"] == environment["id"]:
             found[(o["behaviour"], o["exporter"], o["shapes"])] = o
     return environment, found
+
+
+def test_short_reproducers_of_deploy_and_dynamic_cells_print_the_recorded_outcome(deploy, root, tmp_path):
+    _, matrix, results = deploy
+    heavy = lambda cell: cell["exporter"] in ("compile_inductor", "aoti") or cell["shapes"] == "dynamic"  # noqa: E731
+    cells = sample(matrix, ("2.4", "2.10"), most=6, where=heavy)
+    assert {c["exporter"] for c in cells} >= {"compile_inductor", "aoti"}
+    assert {c["shapes"] for c in cells} == {"static", "dynamic"}
+    releases = {e["id"]: e["release"] for e in matrix["environments"]}
+    python = {env: root / ".nox" / VENVS[release] / "bin" / "python" for env, release in releases.items()}
+    assert check(results, cells, lambda cell: python[cell["environment"]], tmp_path) == []
 
 
 def test_every_cell_of_both_paths_and_both_shapes_is_observed(deploy):

@@ -18,6 +18,7 @@ import sys
 from collections import defaultdict
 
 import pytest
+from short_sample import check, sample
 
 from exportmatrix.base import encode, read_matrix
 from exportmatrix.run.packages import installed_packages
@@ -252,6 +253,23 @@ def comparable(matrix, env_ids):
             evidence = {k: v for k, v in o["evidence"].items() if k != "duration_s"}
             found[(o["environment"], o["behaviour"], o["exporter"], o["device"])] = (o["outcome"], evidence)
     return found
+
+
+def test_short_reproducers_of_a_sample_print_the_recorded_outcome(run, root, tmp_path):
+    """Every outcome and capture path of 2.4 and 2.10 (2.4's segfaults among them), each
+    short reproducer run in its release's environment."""
+    _, matrix, results = run
+    cells = sample(matrix, ("2.4", "2.10"), most=14)
+    assert {c["outcome"] for c in cells} >= {"holds", "diverges", "export-error", "run-error", "crash"}
+    assert len({c["exporter"] for c in cells}) == 8
+    releases = {e["id"]: e["release"] for e in matrix["environments"]}
+    undecided = check(results, cells, lambda c: venv_python(root, releases[c["environment"]]), tmp_path)
+    # only the crash cells: they die as recorded, which no OUTCOME line can say
+    assert undecided == [
+        "%s / %s / %s / static" % (c["environment"], c["behaviour"], c["exporter"])
+        for c in cells
+        if c["outcome"] == "crash"
+    ]
 
 
 def test_the_ci_fan_out_gives_the_same_matrix_as_one_machine(run, root, config, tmp_path):
