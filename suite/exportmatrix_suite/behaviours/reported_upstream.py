@@ -357,22 +357,26 @@ class TensorReplacedBetweenCalls(torch.nn.Module):
 
 # -- a capture that fails --------------------------------------------------------
 
+HITS = torch.zeros(1)
+
+
+def _reset_hits() -> None:
+    HITS.zero_()
+
 
 @behaviour(
-    id="attr.changed_by_failed_capture",
-    description="forward counts its calls in a Python attribute, then branches on a tensor's value: "
-    "a capture that refuses the branch may already have counted",
-    tags=("state=scalar-attribute", "change=rebind", "reach=direct", "step-counter", "capture-fails"),
+    id="global.changed_by_failed_capture",
+    description="forward counts its calls in a global tensor (by a constant), then branches on a tensor's "
+    "value: a capture that refuses the branch may already have counted, for real",
+    tags=("state=global", "change=in-place", "reach=direct", "step-counter", "capture-fails"),
     inputs=_ones,
-    mutates=("attribute calls",),
+    mutates=("global HITS",),
+    extra_reset=_reset_hits,
+    extra_state=lambda module: {"global HITS": HITS},
 )
 class ChangedByFailedCapture(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
-
     def forward(self, x):
-        self.calls += 1
+        HITS.add_(1)
         if x.sum() > 0:  # data-dependent: strict and non-strict capture refuse it
             return x * 2
         return x - 1
