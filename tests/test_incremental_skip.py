@@ -100,3 +100,17 @@ def test_a_stream_that_recorded_no_torch_is_not_skipped(tmp_path):
     stream = complete_stream(tmp_path / "envs", make_venv(tmp_path / "venv"))
     stream.write_text(stream.read_text().replace('"torch": "%s"' % TORCH, '"torch": null'))
     assert not still_valid(stream, FINGERPRINT)
+
+
+def test_a_session_reused_whole_removes_the_partial_a_stopped_run_left(tmp_path, capsys):
+    from exportmatrix.streams import remove_leftover_partials
+
+    envs = tmp_path / "envs"
+    stream = complete_stream(envs, make_venv(tmp_path / "venv"))
+    partial = stream.with_name(stream.name + ".partial")
+    partial.write_text(stream.read_text().splitlines()[0] + "\n")  # a --fresh run killed after its first line
+    other = envs / "torch-2.9.1-py3.11.jsonl.partial"
+    other.write_text(line("environment", environment("torch-2.9.1-py3.11", "2.9", "2.9.1")) + "\n")
+    assert remove_leftover_partials(tmp_path, "torch-2.4") == [partial]
+    assert not partial.exists() and stream.exists() and other.exists()  # another session's is not touched
+    assert "left by a stopped run; torch-2.4's complete stream stands; removed" in capsys.readouterr().out

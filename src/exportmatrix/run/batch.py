@@ -18,7 +18,7 @@ from exportmatrix.run import interpreters
 from exportmatrix.run.incremental import environment_fingerprint, still_valid
 from exportmatrix.run.pipeline import SessionRun, run_sessions
 from exportmatrix.run.session import SessionOptions, installed_as_requested
-from exportmatrix.streams import stream_of, stream_summary, write_failed_environment
+from exportmatrix.streams import remove_leftover_partials, stream_of, stream_summary, write_failed_environment
 
 
 @dataclass
@@ -149,6 +149,7 @@ def run_batch(
         batch.unchanged = unchanged(environments, results, options)
     for name in batch.unchanged:
         print("exportmatrix: %s: unchanged since its last complete run, reused" % name, flush=True)
+        remove_leftover_partials(results, name)
     not_to_run = set(batch.unchanged) | set(batch.missing)
     to_run = [e for e in longest_first(environments) if e.session_name not in not_to_run]
     by_name = {e.session_name: e for e in to_run}

@@ -3,6 +3,7 @@ where streams live in a results folder."""
 
 from exportmatrix.streams.folder import (
     envs_dir,
+    remove_leftover_partials,
     remove_stale,
     session_of,
     stream_of,
@@ -30,6 +31,7 @@ __all__ = [
     "format_line",
     "read_progress",
     "read_stream",
+    "remove_leftover_partials",
     "remove_stale",
     "session_of",
     "stream_of",

@@ -50,6 +50,18 @@ def remove_stale(results: Path, session: str, keep: Path) -> None:
             path.unlink()
 
 
+def remove_leftover_partials(results: Path, session: str) -> list[Path]:
+    """The `.partial` streams of a session reused whole from its last
+    complete run: a stopped run's, which nothing will resume; removed, said."""
+    removed = []
+    for path in sorted(envs_dir(results).glob("*.jsonl.partial")):
+        if session_of(path) == session:
+            print("exportmatrix: %s: left by a stopped run; %s's complete stream stands; removed" % (path, session))
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
 def write_failed_environment(results: Path, environment: dict[str, Any]) -> Path:
     """A stream of one line for an environment that could not be built."""
     path = stream_path(results, environment["id"])
