@@ -95,7 +95,11 @@ def test_what_the_command_line_leaves_out_comes_from_matrix_toml():
 @pytest.mark.parametrize(
     "paths, shapes, message",
     [
-        ("default,foo", None, "--paths: unknown capture path 'foo' (sets: default, deploy, chained; paths: dynamo_export, "),
+        (
+            "default,foo",
+            None,
+            "--paths: unknown capture path 'foo' (sets: default, deploy, chained; paths: dynamo_export, ",
+        ),
         ("", None, "--paths: '' names no capture path (sets: default, deploy, chained; paths: "),
         (" , ", None, "--paths: ' , ' names no capture path"),
         (None, "wobbly", "--shapes: unknown shapes 'wobbly' (choices: static, dynamic)"),
