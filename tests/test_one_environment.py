@@ -49,7 +49,7 @@ def test_a_session_run_alone_merges_into_the_matrix_and_summarises_against_its_n
         "  export_strict      1         1",
     ]
     assert summary[-4:] == [
-        "what differs from its neighbouring releases in the results (2.4):",
+        "what differs from its neighbouring releases in the results (2.4 on the 2 cells both have):",
         "  2.4 → 2.10: 1 became silent",
         "  became silent, 2.4 → 2.10: 1 cell, b.silent on export_strict, e.g. b.silent / export_strict — unexplained",
         "    export-error (AssertionError: no) → diverges (attribute after call 1)",
@@ -62,3 +62,18 @@ def test_a_session_of_a_batch_leaves_the_merge_to_the_batch(tmp_path, monkeypatc
     monkeypatch.setenv(IN_BATCH, "1")
     assert merge_session(results, "torch-2.10") == 0
     assert [e["session"] for e in read_matrix(results / "matrix.json")["environments"]] == ["torch-2.4"]
+
+
+def test_a_run_of_other_cells_than_its_neighbours_says_it_has_none_in_common(tmp_path, capsys):
+    results = results_with_2_4(tmp_path)
+    # 2.10 run again on a case file's behaviours only: no cell of 2.4's
+    write_stream(
+        results / "envs",
+        environment("torch-2.10.0-py3.11", "2.10", "2.10.0"),
+        [observation("my.case", "export_strict", "diverges", DIVERGES)],
+    )
+    capsys.readouterr()
+    assert merge_session(results, "torch-2.10") == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("no cell in common with 2.4")
+    assert "the same outcomes" not in out and "what differs" not in out

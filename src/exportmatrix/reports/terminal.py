@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix, Outcome, distinct, release_key, shapes_of
+from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix, Outcome, cell_key, distinct, release_key, shapes_of
 from exportmatrix.reports.changes import CHANGE_CLASSES, Change, release_pairs, series
 from exportmatrix.reports.stories import Story
 from exportmatrix.reports.view import Grid, View, view
@@ -315,22 +315,24 @@ def one_environment(matrix: Matrix, env_id: str) -> str:
     lines.append("")
     lines += _counts(view(own), "in " + env_id)
     shown = view(matrix)
-    changes = [c for c in shown.changes if env_id in c.environments]
-    neighbours = [
-        e["id"] for e in matrix["environments"] if e["id"] != env_id and e.get("build") == environment.get("build")
-    ]
+    around = _around(shown, env_id)
+    common = {e["id"]: _in_common(matrix, env_id, e["id"]) for e in around}
+    compared = [e for e in around if common[e["id"]]]
+    changes = [c for c in shown.changes if env_id in c.environments and set(c.environments) <= {env_id, *common}]
     lines.append("")
-    if not neighbours:
+    if not around:
         lines.append("no other release of build %s in the results to compare with" % environment.get("build"))
-    elif not changes:
-        lines.append("the same outcomes as its neighbouring releases in the results (%s)" % _neighbours(shown, env_id))
-    else:
-        lines.append("what differs from its neighbouring releases in the results (%s):" % _neighbours(shown, env_id))
+    lines += ["no cell in common with %s" % shown.labels[e["id"]] for e in around if not common[e["id"]]]
+    named = ", ".join("%s on the %d cells both have" % (shown.labels[e["id"]], common[e["id"]]) for e in compared)
+    if compared and not changes:
+        lines.append("the same outcomes as its neighbouring releases in the results (%s)" % named)
+    elif compared:
+        lines.append("what differs from its neighbouring releases in the results (%s):" % named)
         for (_, before, after), found in release_pairs(changes).items():
             counted = Counter(change.kind for change in found)
             counts = ", ".join("%d %s" % (counted[kind], kind) for kind in CHANGE_CLASSES if counted[kind])
             lines.append("  %s → %s: %s" % (before, after, counts))
-        mine = [story for story in shown.stories if env_id in story.representative.environments]
+        mine = [story for story in shown.stories if story.representative in set(changes)]
         for story in mine[: STORY_LINES // 2]:
             lines += story_lines(story, shown.exporters)
         left = mine[STORY_LINES // 2 :]
@@ -339,14 +341,19 @@ def one_environment(matrix: Matrix, env_id: str) -> str:
     return "\n".join(lines)
 
 
-def _neighbours(shown: View, env_id: str) -> str:
-    """The releases just before and after an environment's, of its build, as reports name them."""
+def _around(shown: View, env_id: str) -> list[dict]:
+    """The environments of the releases just before and after an environment's, of its build."""
     (environment,) = [e for e in shown.matrix["environments"] if e["id"] == env_id]
     same = [e for e in shown.matrix["environments"] if e.get("build") == environment.get("build")]
     ordered = sorted(same, key=release_key)
     at = [e["id"] for e in ordered].index(env_id)
-    around = ordered[max(at - 1, 0) : at] + ordered[at + 1 : at + 2]
-    return ", ".join(shown.labels[e["id"]] for e in around)
+    return ordered[max(at - 1, 0) : at] + ordered[at + 1 : at + 2]
+
+
+def _in_common(matrix: Matrix, a: str, b: str) -> int:
+    """How many cells (behaviour, path, device, shapes) two environments both observed."""
+    keys = {e: {cell_key(o)[1:] for o in matrix["observations"] if o["environment"] == e} for e in (a, b)}
+    return len(keys[a] & keys[b])
 
 
 def render(matrix: Matrix, full: bool = False, written: Sequence[Path] = ()) -> str:
