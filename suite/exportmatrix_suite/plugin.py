@@ -141,12 +141,13 @@ def pytest_configure(config):
         pytest.exit("torch does not import: %s" % failure, returncode=3)
     environment["dynamo_gc_after_compile"] = no_collection_after_compile()
     case_file_errors = load_case_files(case_files)
+    import exportmatrix_suite.behaviours  # noqa: F401  (the catalogue joins REGISTRY; no torch yet)
+
+    declared = list(REGISTRY)  # every behaviour, before a selection: another run's cells of them are kept
     if only_cases:
         REGISTRY[:] = selected(REGISTRY, only_cases)  # the test modules parametrize over REGISTRY
     only_behaviours = _only_behaviours(config.getoption("--exportmatrix-only-behaviour"))
     if only_behaviours:
-        import exportmatrix_suite.behaviours  # noqa: F401  (the catalogue joins REGISTRY; no torch yet)
-
         unknown = [name for name in only_behaviours if name not in {b.id for b in REGISTRY}]
         if unknown:
             recorder.close()
@@ -170,7 +171,7 @@ def pytest_configure(config):
         recorder.close()
         raise pytest.UsageError("--exportmatrix-paths: %s" % error) from None
     plugin = MatrixPlugin(
-        config, recorder, previous, only_cases or bool(only_behaviours), case_file_errors, exporters, shapes
+        config, recorder, previous, only_cases or bool(only_behaviours), case_file_errors, exporters, shapes, declared
     )
     config.stash[PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, PLUGIN_NAME)
@@ -257,6 +258,7 @@ class MatrixPlugin:
         case_file_errors: Optional[List[Dict[str, str]]] = None,
         exporters: Optional[List[Any]] = None,
         shapes: Optional[List[str]] = None,
+        declared: Optional[List[Behaviour]] = None,
     ):
         self.config = config
         self.recorder = recorder
@@ -266,6 +268,7 @@ class MatrixPlugin:
         self.case_file_errors = case_file_errors or []  # the case files that could not be loaded
         self.exporters = exporters or []  # the capture paths asked for
         self.shapes = shapes or list(DEFAULT_SHAPES)
+        self.declared = declared or []  # every behaviour known, selected or not
 
     def pytest_generate_tests(self, metafunc):
         if not set(CELL_AXES) <= set(metafunc.fixturenames):
@@ -341,7 +344,32 @@ class MatrixPlugin:
             item.stash[FAILED_KEY] = True
         return report
 
+    def keep_other_selections(self) -> int:
+        """Copy the cells of the earlier run of this environment that this run's
+        selection leaves out (the catalogue beside --only-cases, other paths or
+        shapes) and that are still valid: their key is the one this suite and
+        torch give them. So a run of some cells never loses another run's."""
+        from exportmatrix_suite.probe import devices
+
+        asked = {(b.id, e.name, d, s) for b in REGISTRY for e in self.exporters for d in devices() for s in self.shapes}
+        declared = {b.id: b for b in self.declared}
+        kept = 0
+        for key, payloads in self.previous.items():
+            for payload in payloads:
+                if "outcome" not in payload or "behaviour" not in payload:
+                    continue  # not a cell: a check's or the seed file's line
+                shapes = payload.get("shapes", "static")
+                cell = (payload["behaviour"], payload["exporter"], payload["device"], shapes)
+                behaviour = declared.get(cell[0])
+                if cell in asked or behaviour is None:
+                    continue
+                if cell_key(torch_version(), behaviour, cell[1], cell[2], shapes) == key:
+                    self.recorder.copy("observation", [payload])
+                    kept += 1
+        return kept
+
     def pytest_sessionfinish(self, session, exitstatus):
+        self.keep_other_selections()
         if self.case_file_errors and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             # a case file was left out: the run is not all that was asked of it
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

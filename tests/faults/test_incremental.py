@@ -167,3 +167,24 @@ def test_a_passed_eager_check_is_reused_only_while_its_key_holds_and_a_failure_n
     assert again["checks_run"] == {"inc.misdeclared": False}  # a failure is checked again, and fails again
     suite.edit(suite.behaviours, "return x * 3", "return x * 4")
     assert suite.run(names, checks=True)["checks_run"] == {"inc.plain": True, "inc.misdeclared": False}
+
+
+def test_a_run_of_other_behaviours_keeps_the_earlier_runs_valid_cells(suite):
+    """A run of one behaviour (as `--only-cases` or `--only-behaviour` make
+    it) copies the earlier run's cells of the others, while their key holds;
+    once a behaviour's code changes, its old cells are not kept."""
+    first = suite.run("inc.scale or inc.plain")
+    assert len(first["cells"]) == 4
+
+    def only(name):
+        def call(command, env=None):
+            command += ["--exportmatrix-behaviours", str(suite.behaviours), "--exportmatrix-only-behaviour", name]
+            return subprocess.call(command + ["-k", "test_cell and %s" % EXPORTERS], env=env)
+
+        variables = bytecode_cache_variables(suite.python.parent.parent)
+        run_suite(suite.python, suite.dir, suite.final, ENVIRONMENT, 60, call=call, variables=variables)
+        return Suite.outcomes(read_stream(suite.final))
+
+    assert only("inc.plain") == first["outcomes"]  # inc.scale's two cells kept beside inc.plain's
+    suite.edit(suite.behaviours, "self.buf.mul_(2)", "self.buf.mul_(3)")  # inc.scale's own code
+    assert sorted(only("inc.plain")) == [("inc.plain", "compile_fullgraph"), ("inc.plain", "export_strict")]
