@@ -165,3 +165,13 @@ def test_case_file_problems_reach_the_matrix_and_its_reports(tmp_path):
     assert matrix["environments"][0]["case_file_errors"] == errors
     for text in (terminal.render(matrix), markdown.render(matrix)):
         assert "torch-2.4.1-py3.11: /w/raises.py:9: ImportError: No module named 'einops'" in text
+
+
+def test_a_case_file_without_tags_or_description_is_usable(tmp_path):
+    path = tmp_path / "mine.py"
+    path.write_text(
+        "import torch\nfrom exportmatrix_suite import behaviour\n\n\n"
+        "@behaviour(id='mine.counter', inputs=lambda: (torch.ones(2),), mutates=('buffer n',))\n"
+        "class Counter(torch.nn.Module):\n    pass\n"
+    )
+    assert check_case_files((path,)) == ((path,), [])

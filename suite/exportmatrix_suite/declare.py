@@ -320,14 +320,21 @@ def mutates_problem(declared: Behaviour, changed: Sequence[str]) -> Optional[str
     return " ".join(parts)
 
 
+USER_TAGS = ("user",)  # a case file's behaviour without tags: a model author's own
+
+
 def behaviour(
     id: str,
-    description: str,
-    tags: Tuple[str, ...],
+    description: Optional[str] = None,
+    tags: Tuple[str, ...] = USER_TAGS,
     inputs: Optional[Callable[[], tuple]] = None,
     **options: Any,
 ) -> Callable[[type], type]:
     """Declare the decorated module class a behaviour; it joins REGISTRY.
+
+    Only id and inputs are needed: description defaults to the class's
+    docstring (its first line; else the id), tags to ("user",) (the suite's
+    own catalogue must tag every axis).
 
     Options: seed_test, warmup_calls, mutates, extra_reset, extra_state,
     dynamic_dims, static_shapes_because, upstream, between_calls, unavailable
@@ -339,7 +346,10 @@ def behaviour(
 
     def register(module_class: type) -> type:
         as_tuple = tags if isinstance(tags, str) else tuple(tags)  # a bare string is refused, not split
-        declared = Behaviour(id, description, as_tuple, module_class, inputs, source=source_of(module_class), **options)
+        docstring = (module_class.__doc__ or "").strip().splitlines() if isinstance(module_class, type) else []
+        told = description if description is not None else (docstring[0] if docstring else id)
+        source = source_of(module_class)
+        declared = Behaviour(id, told, as_tuple, module_class, inputs, source=source, **options)
         for existing in REGISTRY:
             if existing.id == declared.id:
                 raise ValueError("behaviour %r is declared twice: it is already declared in %s" % (id, where(existing)))

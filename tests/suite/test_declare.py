@@ -149,3 +149,17 @@ def test_state_names_have_a_kind_the_classifier_knows():
     assert state_kind("input x") is None
     assert state_kind("buffer") is None
     assert state_kind("output 1") is None
+
+
+def test_a_case_file_behaviour_needs_only_an_id_and_inputs(registry):
+    class Counter:
+        """Counts its calls in a buffer.
+
+        More text that is not the description."""
+
+    behaviour(id="my.counter", inputs=_inputs)(Counter)
+    (declared,) = [b for b in registry if b.id == "my.counter"]
+    assert declared.tags == ("user",) and declared.description == "Counts its calls in a buffer."
+    behaviour(id="my.plain", inputs=_inputs)(Module)  # no docstring: the id describes it
+    (plain,) = [b for b in registry if b.id == "my.plain"]
+    assert plain.description == "my.plain"

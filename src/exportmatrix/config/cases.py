@@ -12,7 +12,7 @@ from pathlib import Path
 
 from exportmatrix.base import CATALOGUE_DIR
 
-REQUIRED = ("id", "description", "tags", "inputs")  # the options @behaviour cannot do without
+REQUIRED = ("id", "inputs")  # the options @behaviour cannot do without (description and tags have defaults)
 
 
 @dataclass(frozen=True)
