@@ -118,7 +118,7 @@ def report(session: nox.Session) -> None:
 @nox.session(name="default-matrix", python=False, default=False)
 def default_matrix(session: nox.Session) -> None:
     """After a full `nox -s matrix`: results/matrix.json becomes the committed examples/cpu-default-matrix/."""
-    from exportmatrix.merge.publish import publish
+    from exportmatrix.cli.publish import publish
 
     try:
         written = publish(RESULTS / "matrix.json", ROOT / "examples" / "cpu-default-matrix", CONFIG)

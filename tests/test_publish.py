@@ -8,9 +8,9 @@ import pytest
 from streams_factory import environment, observation, write_stream
 
 from exportmatrix.base import read_matrix, write_matrix
+from exportmatrix.cli.publish import BEGIN, END, publish
 from exportmatrix.config import load
 from exportmatrix.merge import aggregate
-from exportmatrix.merge.publish import BEGIN, END, publish
 
 
 def run_of(folder, minors):
@@ -44,6 +44,7 @@ def test_a_full_run_becomes_the_committed_matrix_with_its_date_and_machine(tmp_p
         END + "\n\nafter\n"
     )
     assert "2 environments, 1 behaviours, 1 capture paths, 2 cells." in text and "old line" not in text
+    assert (folder / "matrix.md").read_text().startswith("# exportmatrix")
 
 
 def test_a_partial_run_is_refused_naming_what_it_lacks(tmp_path, config):

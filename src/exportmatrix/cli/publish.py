@@ -1,6 +1,7 @@
 """The committed default matrix (examples/cpu-default-matrix/): refreshed
-from a full run in one step, and only from a full one, with the date and
-the machine it was made on written into that folder's README."""
+from a full run in one step, and only from a full one: its matrix.json and
+matrix.md, with the date and the machine it was made on written into that
+folder's README."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from exportmatrix.base import Matrix, read_matrix, write_atomically, write_matrix
 from exportmatrix.config import MatrixConfig, default_matrix
+from exportmatrix.reports import markdown
 
 BEGIN, END = "<!-- made: begin -->", "<!-- made: end -->"  # the README's block this step rewrites
 
@@ -62,9 +64,9 @@ def made_block(matrix: Matrix, today: datetime.date, where: str) -> str:
 
 
 def publish(source: Path, folder: Path, config: MatrixConfig, today: datetime.date | None = None) -> Path:
-    """Write `source` (a full run's matrix.json) as `folder`/matrix.json and
-    its made-on line into `folder`/README.md; a matrix that lacks a release
-    of the default matrix is refused, naming each."""
+    """Write `source` (a full run's matrix.json) as `folder`/matrix.json, its
+    report as matrix.md and its made-on line into `folder`/README.md; a
+    matrix that lacks a release of the default matrix is refused, naming each."""
     matrix = read_matrix(source)
     missing = missing_environments(matrix, config)
     if missing:
@@ -77,5 +79,6 @@ def publish(source: Path, folder: Path, config: MatrixConfig, today: datetime.da
     head, rest = text.split(BEGIN, 1)
     folder.mkdir(parents=True, exist_ok=True)
     write_matrix(folder / "matrix.json", matrix)
+    write_atomically(folder / "matrix.md", markdown.render(matrix))
     write_atomically(readme, head + block + rest.split(END, 1)[1])
     return folder / "matrix.json"
