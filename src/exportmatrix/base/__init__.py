@@ -3,6 +3,7 @@ vocabulary, the release ordering, atomic writes, and the matrix's own shape."""
 
 from exportmatrix.base.compact import (
     SEPARATOR,
+    TextStore,
     compact,
     decode,
     encode,
@@ -47,6 +48,7 @@ __all__ = [
     "SEPARATOR",
     "STATIC",
     "SYMBOLS",
+    "TextStore",
     "UNTAGGED_BUILDS",
     "CellKey",
     "Matrix",

@@ -50,8 +50,9 @@ def header_fields(matrix: Matrix, observation: dict[str, Any]) -> dict[str, Any]
     return _fields(observation, environment, description)
 
 
-class _Store:
-    """Texts and sequences of texts, each kept once, by first appearance."""
+class TextStore:
+    """Texts and reproducers (a header and blocks, as text indexes), each kept
+    once, by first appearance: the matrix's own tables of them."""
 
     def __init__(self) -> None:
         self.texts: list[str] = []
@@ -74,14 +75,18 @@ class _Store:
                     header, blocks = self.text(template), blocks[1:]
             except (KeyError, IndexError, ValueError):
                 pass  # not this template: the first block is kept as it is
-        key = (header, tuple(self.text(block) for block in blocks))
+        return self.entry(header, tuple(self.text(block) for block in blocks))
+
+    def entry(self, header: int | None, blocks: tuple[int, ...]) -> int:
+        """The index of the reproducer of this header and these blocks (text indexes)."""
+        key = (header, blocks)
         if key not in self._reproducers:
             self._reproducers[key] = len(self.reproducers)
-            self.reproducers.append({"header": key[0], "blocks": list(key[1])})
+            self.reproducers.append({"header": header, "blocks": list(blocks)})
         return self._reproducers[key]
 
 
-def _compact_evidence(store: _Store, evidence: dict[str, Any]) -> dict[str, Any]:
+def _compact_evidence(store: TextStore, evidence: dict[str, Any]) -> dict[str, Any]:
     """Capture code and warnings as indexes of texts: the same few texts
     recur in thousands of cells."""
     evidence = dict(evidence)
@@ -109,7 +114,7 @@ def evidence(matrix: Matrix, observation: dict[str, Any]) -> dict[str, Any]:
 def compact(matrix: Matrix, templates: dict[str, str]) -> Matrix:
     """An exportmatrix/2 matrix from one whose reproducers are whole texts;
     `templates`: each environment's reproducer header template (by id)."""
-    store = _Store()
+    store = TextStore()
     environments = {e["id"]: e for e in matrix["environments"]}
     descriptions = {b["id"]: b["description"] for b in matrix["behaviours"]}
     observations = []

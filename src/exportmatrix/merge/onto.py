@@ -7,44 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from exportmatrix.base import Matrix, cell_key, release_key
+from exportmatrix.base import Matrix, TextStore, cell_key, release_key
 
 
-class _Texts:
-    """The texts and reproducers of the merged matrix, each stored once."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-        self.reproducers: list[dict[str, Any]] = []
-        self._texts: dict[str, int] = {}
-        self._reproducers: dict[tuple, int] = {}
-
-    def text(self, text: str) -> int:
-        if text not in self._texts:
-            self._texts[text] = len(self.texts)
-            self.texts.append(text)
-        return self._texts[text]
-
-    def reproducer(self, matrix: Matrix, index: int) -> int:
-        entry = matrix["reproducers"][index]
-        header = None if entry["header"] is None else self.text(matrix["texts"][entry["header"]])
-        blocks = tuple(self.text(matrix["texts"][block]) for block in entry["blocks"])
-        key = (header, blocks)
-        if key not in self._reproducers:
-            self._reproducers[key] = len(self.reproducers)
-            self.reproducers.append({**entry, "header": header, "blocks": list(blocks)})
-        return self._reproducers[key]
-
-    def evidence(self, matrix: Matrix, evidence: dict[str, Any]) -> dict[str, Any]:
-        """A cell's evidence with its text and reproducer indexes into the merged matrix's."""
-        found = dict(evidence)
-        if isinstance(found.get("exporter_detail"), int):
-            found["exporter_detail"] = self.text(matrix["texts"][found["exporter_detail"]])
-        if isinstance(found.get("warnings"), list):
-            found["warnings"] = [self.text(matrix["texts"][w]) if isinstance(w, int) else w for w in found["warnings"]]
-        if isinstance(found.get("reproducer"), int):
-            found["reproducer"] = self.reproducer(matrix, found["reproducer"])
-        return found
+def _moved(store: TextStore, matrix: Matrix, evidence: dict[str, Any]) -> dict[str, Any]:
+    """A cell's evidence with its text and reproducer indexes into `store`'s."""
+    found = dict(evidence)
+    texts = matrix["texts"]
+    if isinstance(found.get("exporter_detail"), int):
+        found["exporter_detail"] = store.text(texts[found["exporter_detail"]])
+    if isinstance(found.get("warnings"), list):
+        found["warnings"] = [store.text(texts[w]) if isinstance(w, int) else w for w in found["warnings"]]
+    if isinstance(found.get("reproducer"), int):
+        entry = matrix["reproducers"][found["reproducer"]]
+        header = None if entry["header"] is None else store.text(texts[entry["header"]])
+        found["reproducer"] = store.entry(header, tuple(store.text(texts[block]) for block in entry["blocks"]))
+    return found
 
 
 def onto(older: Matrix, newer: Matrix, cells: bool = False) -> Matrix:
@@ -56,14 +34,14 @@ def onto(older: Matrix, newer: Matrix, cells: bool = False) -> Matrix:
     environment); otherwise `newer`'s replaces it whole."""
     replaced = {environment["id"] for environment in newer["environments"]}
     observed = {cell_key(o) for o in newer["observations"]}
-    store = _Texts()
+    store = TextStore()
     environments = [e for e in older["environments"] if e["id"] not in replaced] + newer["environments"]
     observations = [
-        {**o, "evidence": store.evidence(older, o["evidence"])}
+        {**o, "evidence": _moved(store, older, o["evidence"])}
         for o in older["observations"]
         if (cells and cell_key(o) not in observed) or o["environment"] not in replaced
     ]
-    observations += [{**o, "evidence": store.evidence(newer, o["evidence"])} for o in newer["observations"]]
+    observations += [{**o, "evidence": _moved(store, newer, o["evidence"])} for o in newer["observations"]]
     tests = {(u["environment"], u["test"]) for u in newer.get("upstream", [])}
     upstream = [
         u
