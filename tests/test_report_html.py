@@ -326,3 +326,35 @@ def test_the_page_opens_on_the_grid_with_every_release_in_view(browser, tmp_path
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
     root.joinpath("test-output").mkdir(exist_ok=True)
     assert browser.save_screenshot(str(root / "test-output" / "matrix-first-screen.png"))
+
+
+def test_the_committed_default_matrix_opens_on_its_grid(browser, tmp_path, root):
+    """The committed default matrix (examples/cpu-default-matrix/): at 1400 x
+    1000, at least 10 rows of all 16 releases' cells in the first screen, every
+    grid cell with its outcome; a diverges cell opens its differences table."""
+    from exportmatrix.base import read_matrix
+
+    matrix = read_matrix(root / "examples" / "cpu-default-matrix" / "matrix.json")
+    releases = sorted({e["release"] for e in matrix["environments"]}, key=lambda r: tuple(map(int, r.split("."))))
+    page = tmp_path / "matrix.html"
+    page.write_text(render(matrix), encoding="utf-8")
+    browser.set_window_size(1400, 1000)
+    inner = browser.execute_script("return [window.innerWidth, window.innerHeight]")
+    browser.set_window_size(2800 - inner[0], 2000 - inner[1])
+    browser.get(page.as_uri())
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= 1400
+    assert [th.text for th in browser.find_elements(By.CSS_SELECTOR, "table.grid th.release")] == releases
+    assert len(releases) == 16
+    in_view = browser.execute_script(
+        """return Array.from(document.querySelectorAll("td.cell"), td => [td.getBoundingClientRect(), td])
+             .filter(([r]) => r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth)
+             .map(([r, td]) => [td.parentElement.rowIndex, td.cellIndex, td.dataset.outcome])"""
+    )
+    rows = {}
+    for row, column, outcome in in_view:
+        assert outcome in {"holds", "diverges", "export-error", "run-error", "unsupported", "crash", "timeout"}
+        rows.setdefault(row, set()).add(column)
+    assert len([row for row, columns in rows.items() if len(columns) == 16]) >= 10
+    browser.find_element(By.CSS_SELECTOR, 'td.cell[data-outcome="diverges"]').click()
+    assert browser.find_element(By.ID, "ev-differences").is_displayed()
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

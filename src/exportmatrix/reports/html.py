@@ -23,6 +23,10 @@ from exportmatrix.reports.grid import matrix_grids, page_data
 from exportmatrix.reports.view import View, view
 from exportmatrix.repro.short import short_reproducer
 
+# the worst stories' representatives carry their short reproducer in the page;
+# the others' is a command away (each is some 2 KB: all of them would double the page)
+SHORTS_ON_PAGE = 50
+CHANGES_ON_PAGE = 300  # beyond, the flat list of changes is matrix.md's and `exportmatrix changes --cells`'s
 ASSETS = ("grid.css", "grid.js", "search.js")  # the site's shared files (templates/), matrix.html inlines the first two
 
 
@@ -62,7 +66,11 @@ def render(matrix: Matrix, shown: View | None = None, site: Any = None) -> str:
     representatives = [shown.index[story.representative.key(1)] for story in shown.stories]
     grids = matrix_grids(shown, site.behaviour if site else None, site.release if site else None)
     data = page_data(
-        matrix, shown, grids, shorts=shorts(matrix, representatives), behaviour_href=site.behaviour if site else None
+        matrix,
+        shown,
+        grids,
+        shorts=shorts(matrix, representatives[:SHORTS_ON_PAGE]),
+        behaviour_href=site.behaviour if site else None,
     )
     # the pair filter: each release note's changed cells, both sides
     data["pairs"] = [sorted({i for cell in note.cells for i in (cell.before, cell.after)}) for note in shown.notes]
@@ -78,6 +86,8 @@ def render(matrix: Matrix, shown: View | None = None, site: Any = None) -> str:
             notes=shown.notes,
             stories=shown.stories,
             representatives=representatives,
+            shorts_on_page=SHORTS_ON_PAGE,
+            changes_on_page=CHANGES_ON_PAGE,
             changes_total=len(shown.changes),
             builds=shown.builds,
             build_differences=shown.build_differences,
