@@ -187,6 +187,44 @@ def cell_links(shown: View, indexes: Iterable[int], number: Number) -> tuple[lis
     return links, by_cell
 
 
+def _compact_cells(cells: list[Any]) -> Any:
+    """A row's cells as the page carries them: a run of indexes with one step
+    as {"s": first, "d": step, "n": count}; a summary row's lists of
+    consecutive indexes as {"c": [[first, count], ...]}; otherwise as they are."""
+    if len(cells) > 2 and all(isinstance(c, int) for c in cells):
+        step = cells[1] - cells[0]
+        if all(b - a == step for a, b in zip(cells, cells[1:])):
+            return {"s": cells[0], "d": step, "n": len(cells)}
+    if cells and all(isinstance(c, list) and c for c in cells):
+        if all(c == list(range(c[0], c[0] + len(c))) for c in cells):
+            return {"c": [[c[0], len(c)] for c in cells]}
+    return cells
+
+
+def compact_grids(grids: list[dict[str, Any]], behaviours: set[str]) -> list[dict[str, Any]]:
+    """The grids as the page carries them: a behaviour row's description and
+    tags left to data.behaviours (null), its cells compacted (_compact_cells);
+    templates/grid.js expands them back."""
+    return [
+        {
+            **spec,
+            "groups": [
+                [
+                    title,
+                    [
+                        [ident, None, href, None, _compact_cells(cells)]
+                        if ident in behaviours
+                        else [ident, description, href, tags, _compact_cells(cells)]
+                        for ident, description, href, tags, cells in rows
+                    ],
+                ]
+                for title, rows in spec["groups"]
+            ],
+        }
+        for spec in grids
+    ]
+
+
 def page_data(
     matrix: Matrix,
     shown: View,
@@ -209,6 +247,9 @@ def page_data(
     encoded = encode(part)
     table = encoded["observations"]
     dropped = table["columns"].index("key")
+    # the whole matrix's page leaves out each cell's duration (a sixth of its cells' bytes); a few cells' page keeps it
+    timed = indexes is not None
+    omitted = {dropped} | (set() if timed else {table["columns"].index("duration_s")})
     links, by_cell = cell_links(shown, chosen, local.get)  # type: ignore[arg-type]
     behaviours = {o["behaviour"] for o in part["observations"]}
     return {
@@ -231,15 +272,15 @@ def page_data(
             for b in shown.behaviours
             if b["id"] in behaviours
         ],
-        "columns": [c for i, c in enumerate(table["columns"]) if i != dropped],
+        "columns": [c for i, c in enumerate(table["columns"]) if i not in omitted],
         "values": table["values"],
-        "cells": [row[:dropped] + row[dropped + 1 :] for row in table["rows"]],
+        "cells": [[value for i, value in enumerate(row) if i not in omitted] for row in table["rows"]],
         "evidence": encoded["evidence"],
         "differences": encoded["differences"],
         "texts": encoded["texts"],
         "reproducers": encoded["reproducers"],
         "separator": SEPARATOR,
-        "grids": grids,
+        "grids": compact_grids(grids, {b["id"] for b in shown.behaviours}),
         "links": links,
         "cellLinks": by_cell,
         "shorts": {str(local[i]): text for i, text in (shorts or {}).items() if i in local},

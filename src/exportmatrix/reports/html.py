@@ -25,7 +25,7 @@ from exportmatrix.repro.short import short_reproducer
 
 # the worst stories' representatives carry their short reproducer in the page;
 # the others' is a command away (each is some 2 KB: all of them would double the page)
-SHORTS_ON_PAGE = 50
+SHORTS_ON_PAGE = 32
 CHANGES_ON_PAGE = 300  # beyond, the flat list of changes is matrix.md's and `exportmatrix changes --cells`'s
 ASSETS = ("grid.css", "grid.js", "search.js")  # the site's shared files (templates/), matrix.html inlines the first two
 
@@ -88,6 +88,7 @@ def render(matrix: Matrix, shown: View | None = None, site: Any = None) -> str:
             representatives=representatives,
             shorts_on_page=SHORTS_ON_PAGE,
             changes_on_page=CHANGES_ON_PAGE,
+            notes_cells=len(shown.changes) <= CHANGES_ON_PAGE,  # past that, the stories list the worst cells
             changes_total=len(shown.changes),
             builds=shown.builds,
             build_differences=shown.build_differences,

@@ -26,6 +26,33 @@
   var behaviourOf = {};
   data.behaviours.forEach(function (b) { behaviourOf[b.id] = b; });
 
+  // the grids as reports/grid.py compacts them: a behaviour row's description
+  // and tags are data.behaviours' (null), its cells a run or runs of indexes
+  function expandCells(cells) {
+    var out = [], k;
+    if (cells && !Array.isArray(cells) && cells.n !== undefined) {
+      for (k = 0; k < cells.n; k++) { out.push(cells.s + k * cells.d); }
+      return out;
+    }
+    if (cells && !Array.isArray(cells) && cells.c) {
+      return cells.c.map(function (run) {
+        var found = [];
+        for (k = 0; k < run[1]; k++) { found.push(run[0] + k); }
+        return found;
+      });
+    }
+    return cells;
+  }
+  data.grids.forEach(function (spec) {
+    spec.groups.forEach(function (group) {
+      group[1] = group[1].map(function (row) {
+        var declared = behaviourOf[row[0]];
+        return [row[0], row[1] === null && declared ? declared.description : row[1], row[2],
+                row[3] === null ? (declared ? declared.tags : []) : row[3], expandCells(row[4])];
+      });
+    });
+  });
+
   function fieldsOf(cell) {
     var id = field(cell, "behaviour"), environment = field(cell, "environment");
     var env = data.environments[environment] || {}, behaviour = behaviourOf[id] || {description: ""};
