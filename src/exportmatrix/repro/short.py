@@ -17,6 +17,7 @@ outcome it reaches, if it reaches one)."""
 from __future__ import annotations
 
 import ast
+import copy
 import re
 import textwrap
 from dataclasses import dataclass
@@ -152,6 +153,15 @@ def _look(name: str, hidden: bool) -> str:
     return read
 
 
+def _read_back(name: str, read: str) -> str:
+    """A buffer or parameter read where the artifact reads its own state back
+    (an AOTInductor package loaded by its model runner: read_state())."""
+    kind, _, key = name.rpartition(" ")
+    if kind not in ("buffer", "parameter"):
+        return read
+    return "artifact.read_state()[%r] if hasattr(artifact, 'read_state') else %s" % (key, read)
+
+
 def state_names(matrix: dict[str, Any], observation: dict[str, Any]) -> list[str]:
     """The state the evidence names as differing, and what the behaviour declares it mutates."""
     found = observation.get("evidence", {})
@@ -248,6 +258,14 @@ def _flat(dims: Any) -> bool:
     return isinstance(dims, tuple) and all(d is None or isinstance(d, int) for d in dims)
 
 
+def _state(p: Parts, name: str, hidden: bool) -> str:
+    """How the script reads one named piece of state after a call."""
+    if name.rpartition(" ")[0] not in MODULE_KINDS + ("input",):
+        return _extra(p.extra_state, name)
+    read = _look(name, hidden)
+    return _read_back(name, read) if "artifact.read_state" in p.capture else read
+
+
 def render(p: Parts, fields: dict[str, Any], names: list[str], observation: dict[str, Any], tight: bool = False) -> str:
     """The script; `tight`: fewer, longer lines (for a cell whose plain form runs past MAX_LINES)."""
     found = observation.get("evidence", {})
@@ -315,11 +333,7 @@ def render(p: Parts, fields: dict[str, Any], names: list[str], observation: dict
     else:
         out.append("    args = %s" % args)
         out.append("    return %s()%s, args, (args, args)" % (p.module_class, device))
-    state = ", ".join(
-        "%r: %s"
-        % (n, _look(n, hidden) if n.rpartition(" ")[0] in MODULE_KINDS + ("input",) else _extra(p.extra_state, n))
-        for n in shown
-    )
+    state = ", ".join("%r: %s" % (n, _state(p, n, hidden)) for n in shown)
     first_call = "capture (call 1)" if p.lazy else "call 1"
     out += [
         "",
@@ -377,6 +391,100 @@ def non_blank(text: str) -> int:
     return sum(1 for line in text.splitlines() if line.strip())
 
 
+# the suite's AOTInductor code where a release's model runner reads constants back
+# (exporters.py): loaded by the runner itself, so that buffers can be compared
+READ_BACK = re.compile(r"(?ms)^[ \t]*# aoti_load_package's loader.*?^[ \t]*artifact\.read_state = [^\n]*\n?")
+LOADED = (
+    "# the suite loads it with the model runner to read its buffers back; none is compared here\n"
+    "artifact = torch._inductor.aoti_load_package(package)\n"
+)
+
+
+class _OnDevice(ast.NodeTransformer):
+    """`A if DEVICE == "cpu" else B` decided for the one device of the cell."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+
+    def visit_IfExp(self, node: ast.IfExp) -> Any:
+        self.generic_visit(node)
+        test = node.test
+        if (
+            isinstance(test, ast.Compare)
+            and isinstance(test.left, ast.Name)
+            and test.left.id == "DEVICE"
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], (ast.Eq, ast.NotEq))
+            and isinstance(test.comparators[0], ast.Constant)
+        ):
+            same = (test.comparators[0].value == self.device) == isinstance(test.ops[0], ast.Eq)
+            return node.body if same else node.orelse
+        return node
+
+
+def _inlinable(node: ast.stmt) -> str | None:
+    """The name a statement binds to a value that may stand where the name is
+    used: a path joined, or an item of an expression (no effect of its own)."""
+    name = _assigned(node)
+    value = getattr(node, "value", None)
+    joined = isinstance(value, ast.Call) and ast.unparse(value.func) == "os.path.join"
+    return name if name and (joined or isinstance(value, ast.Subscript)) else None
+
+
+class _Inline(ast.NodeTransformer):
+    def __init__(self, name: str, value: ast.expr) -> None:
+        self.name, self.value = name, value
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        return self.value if node.id == self.name and isinstance(node.ctx, ast.Load) else node
+
+
+def _tighter(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements in fewer lines: a name used once after its assignment
+    inlined (_inlinable), `with X as a: a.f()` as `X.f()`, a function that
+    only returns as a lambda; consecutive imports joined."""
+    out: list[ast.stmt] = []
+    for index, node in enumerate(body):
+        if isinstance(node, ast.FunctionDef):
+            node.body = _tighter(node.body)
+            if len(node.body) == 1 and isinstance(node.body[0], ast.Return) and not node.decorator_list:
+                lam = ast.Lambda(args=node.args, body=node.body[0].value or ast.Constant(None))
+                node = ast.Assign(targets=[ast.Name(node.name, ast.Store())], value=lam, lineno=0)  # type: ignore[assignment]
+        name = _inlinable(node)
+        later = body[index + 1 :]
+        uses = sum(isinstance(n, ast.Name) and n.id == name for rest in later for n in ast.walk(rest))
+        if name and uses == 1:
+            value = node.value  # type: ignore[attr-defined]
+            body[index + 1 :] = [_Inline(name, value).visit(rest) for rest in later]
+            continue
+        if isinstance(node, ast.With) and len(node.items) == 1 and len(node.body) == 1:
+            item, only = node.items[0], node.body[0]
+            target = item.optional_vars
+            call = only.value if isinstance(only, ast.Expr) else None
+            if (
+                isinstance(target, ast.Name)
+                and isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name)
+                and call.func.value.id == target.id
+            ):
+                call.func.value = item.context_expr
+                node = only
+        if isinstance(node, ast.Import) and out and isinstance(out[-1], ast.Import):
+            out[-1].names += node.names
+            continue
+        out.append(node)
+    return out
+
+
+def tight_capture(code: str, device: str) -> str:
+    """The capture code in fewer lines: comments dropped, what depends on the
+    device decided, each statement on one line (_tighter)."""
+    tree = _OnDevice(device).visit(ast.parse(code))
+    tree.body = _tighter(tree.body)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
 def short_reproducer(matrix: dict[str, Any], observation: dict[str, Any]) -> str | None:
     """The cell's short reproducer; None where it has no full one to take it
     from, or its full one is not of the suite's template (a stand-in)."""
@@ -390,5 +498,11 @@ def short_reproducer(matrix: dict[str, Any], observation: dict[str, Any]) -> str
     fields = header_fields(matrix, observation)
     fields["shapes"] = shapes_of(observation)
     names = state_names(matrix, observation)
-    text = render(found, fields, names, observation)
-    return text if non_blank(text) <= MAX_LINES else render(found, fields, names, observation, tight=True)
+    compared = {name.rpartition(" ")[0] for name in names}
+    if "extract_constants_map" in found.capture and not compared & {"buffer", "parameter"}:
+        found.capture = READ_BACK.sub(LOADED, found.capture)
+    text = render(copy.deepcopy(found), fields, names, observation)  # render takes what it inlines out of its parts
+    if non_blank(text) <= MAX_LINES:
+        return text
+    found.capture = tight_capture(found.capture, found.device)
+    return render(found, fields, names, observation, tight=True)
