@@ -26,7 +26,7 @@ def sample(matrix: dict, releases: tuple[str, ...], most: int = 16, where=lambda
     shapes not yet in the sample, at most `most`, of the cells `where` takes."""
     chosen: list[dict] = []
     for release in releases:
-        (env,) = [e for e in matrix["environments"] if e["release"] == release]
+        (env,) = [e for e in matrix["environments"] if e["release"] == release and e["build"] == "pypi"]
         cells = [
             o for o in matrix["observations"] if o["environment"] == env["id"] and where(o) and o["outcome"] in ORDER
         ]

@@ -181,8 +181,9 @@ def test_the_catalogue_coverage_table_is_generated_from_the_declarations(run, ro
 
 def test_the_summary_names_where_the_outcome_changes(run):
     done, _, results = run
-    # the short summary: the seed behaviour now diverges silently, among the worst changes first
-    assert "  became silent: attr.tensor_reassign: export-error up to 2.4 → diverges from 2.10 on " in done.stdout
+    # the short summary leads with stories, the worst first: cells that became silent in 2.10
+    stories = done.stdout.split("the worst stories first", 1)[1]
+    assert stories.splitlines()[1].startswith("  became silent, 2.4 → 2.10: "), stories[:2000]
     assert "every grid, upstream verdict and change: exportmatrix summary --full " in done.stdout
     full = subprocess.run(
         [sys.executable, "-m", "exportmatrix", "summary", "--full", str(results / "matrix.json")],
@@ -230,7 +231,8 @@ def test_sampled_reproducers_of_every_capture_path_reproduce_the_recorded_outcom
         release = ("2.4", "2.10")[number % 2]
         by_outcome = defaultdict(list)
         for (_, path, _), observation in sorted(cells_of(matrix, environment(matrix, release)["id"]).items()):
-            if path == exporter and "reproducer" in observation["evidence"]:
+            # a crash cell's reproducer dies as the cell did (test_short_reproducers_... runs them)
+            if path == exporter and "reproducer" in observation["evidence"] and observation["outcome"] != "crash":
                 by_outcome[observation["outcome"]].append(observation)
         outcome = sorted(by_outcome, key=lambda o: (o in seen, o))[0]  # an outcome not yet tried, where there is one
         seen.add(outcome)
