@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exportmatrix.base import STATIC, Matrix, Outcome, cell_index
+from exportmatrix.base.outcomes import MAX_LABEL, UNPRINTABLE
 from exportmatrix.config.upstream_links import Link
 from exportmatrix.reports.changes import Change
 
@@ -29,12 +30,13 @@ _SPACES = re.compile(r"\s+")
 
 
 def normalise(message: str) -> str:
-    """A message with what names one behaviour's own state taken out."""
-    text = _QUOTED.sub("'…'", message)
+    """A message with what names one behaviour's own state taken out (and
+    what would garble a report line: control characters, bidirectional overrides)."""
+    text = _QUOTED.sub("'…'", UNPRINTABLE.sub("", message))
     text = _NAMED.sub(lambda m: m.group(1) + "…", text)
     text = _DOTTED.sub("self.…", text)
-    text = _NUMBER.sub("N", text)
-    return _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", _NUMBER.sub("N", text)).strip()
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"  # a huge message is cut, as labels are
 
 
 def _state_kind(what: str) -> str:
@@ -50,7 +52,8 @@ def side(observation: dict[str, Any]) -> str:
     evidence = observation.get("evidence", {})
     error = evidence.get("error")
     if error:
-        return "%s (%s: %s)" % (outcome, error.get("type"), normalise(str(error.get("message", ""))))
+        kind = UNPRINTABLE.sub("", str(error.get("type")))
+        return "%s (%s: %s)" % (outcome, kind, normalise(str(error.get("message", ""))))
     if outcome == Outcome.DIVERGES:
         found = {
             (_state_kind(d["what"]), d.get("arose", "call %s" % d.get("after_call", "?")))
