@@ -67,6 +67,7 @@ def main() -> int:
     parser.add_argument("--python", default="python3", help="the interpreter whose torch to observe (default python3)")
     parser.add_argument("--budget-s", type=float, default=480, help="seconds for both passes together (default 480)")
     parser.add_argument("--cell-timeout", default="90", help="seconds one cell may run (default 90)")
+    parser.add_argument("--only-behaviour", default=None, metavar="IDS", help="only these behaviours (a quick check)")
     arguments = parser.parse_args()
     try:
         from exportmatrix.base import read_matrix, write_matrix
@@ -82,9 +83,12 @@ def main() -> int:
     (out / "machine.json").write_text(json.dumps(machine, indent=1) + "\n")
     print("gpu_matrix: %s" % json.dumps(machine), flush=True)
     common = ["--cell-timeout", arguments.cell_timeout, "--fresh"]
-    run(arguments.python, out / "default", ["--paths", "default", *common], arguments.budget_s)
+    chosen = ["--only-behaviour", arguments.only_behaviour] if arguments.only_behaviour else []
+    run(arguments.python, out / "default", ["--paths", "default", *common, *chosen], arguments.budget_s)
     matrix = read_matrix(out / "default" / "matrix.json")
     tensor_state = [b["id"] for b in matrix["behaviours"] if set(b["tags"]) & set(TENSOR_STATE)]
+    if arguments.only_behaviour:
+        tensor_state = [name for name in tensor_state if name in arguments.only_behaviour.split(",")]
     left = arguments.budget_s - (time.monotonic() - start)
     if machine["cuda_available"] and tensor_state and left > 60:
         deploy = ["--paths", "deploy", "--only-behaviour", ",".join(tensor_state), *common]
