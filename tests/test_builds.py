@@ -83,10 +83,11 @@ def test_the_page_lists_them_and_filters_the_grids_by_build(tmp_path, browser):
     page = tmp_path / "matrix.html"
     page.write_text(render(two_builds(tmp_path / "envs")), encoding="utf-8")
     browser.get(page.as_uri())
+    browser.find_element(By.LINK_TEXT, "Release notes").click()  # where builds differ is said there, not on the grid
     (item,) = browser.find_elements(By.CSS_SELECTOR, "#build-differences li")
     assert item.text == "2.4, b.differs / export_strict: cpu diverges (buffer buf); pypi holds"
     item.find_elements(By.CSS_SELECTOR, "a.cell-link")[0].click()
-    assert browser.find_element(By.ID, "ev-outcome").text == "diverges in torch-2.4.1+cpu-py3.11-cpu"
+    assert browser.find_element(By.ID, "ev-outcome").text == "diverges in 2.4 (torch-2.4.1+cpu-py3.11-cpu)"
     Select(browser.find_element(By.ID, "filter-build")).select_by_value("cpu")
     shown = [
         b.get_attribute("data-build") for b in browser.find_elements(By.CSS_SELECTOR, ".grid-block") if b.is_displayed()

@@ -24,12 +24,14 @@ ALLOWED = {
     "streams": {"base", "schemas"},
     "run": {"base", "config", "streams"},
     "merge": {"base", "schemas", "streams"},
-    "reports": {"base"},
-    "cli": {"base", "config", "streams", "run", "merge", "reports", "__init__"},
+    "repro": {"base"},  # a cell's short reproducer, from the matrix alone
+    # the view reads the upstream links the suite declares (config/upstream_links.py) and shows short reproducers
+    "reports": {"base", "config", "repro"},
+    "cli": {"base", "config", "streams", "run", "merge", "repro", "reports", "__init__"},
     "__main__": {"cli"},
     "__init__": set(),
 }
-STEPS = ["base", "config", "streams", "run", "merge", "reports", "cli"]
+STEPS = ["base", "config", "streams", "run", "merge", "repro", "reports", "cli"]
 
 
 def step_of(path: Path) -> str:

@@ -215,5 +215,6 @@ def test_package_sets_are_diffed_beside_the_cells_and_shown_on_the_page(tmp_path
         {"package": "numpy", "a": "1.26.4 (%s)" % PYPI, "b": "1.26.4 (https://mirror.example/simple)"}
     ]
     page = html.render(json.loads(before.read_text()))
-    assert "<td>numpy</td><td>1.26.4</td><td>%s</td>" % PYPI in page
+    # each package with its version, and its index where it is not torch's (here: the cpu wheel index)
+    assert "numpy==1.26.4 (%s)" % PYPI in page and "all from %s but where one says otherwise" % CPU in page
     assert "<summary>3 packages</summary>" in page
