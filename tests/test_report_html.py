@@ -357,4 +357,7 @@ def test_the_committed_default_matrix_opens_on_its_grid(browser, tmp_path, root)
     assert len([row for row, columns in rows.items() if len(columns) == 16]) >= 10
     browser.find_element(By.CSS_SELECTOR, 'td.cell[data-outcome="diverges"]').click()
     assert browser.find_element(By.ID, "ev-differences").is_displayed()
+    # its short reproducer first where the page carries it, else the command that prints it
+    kind, command = (browser.find_element(By.ID, name).text for name in ("ev-reproducer-kind", "ev-short-command"))
+    assert kind == "Short reproducer" or (command.startswith("Its short reproducer") and command.endswith(" --short"))
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -238,6 +238,12 @@
     var full = reproducerText(cell) || "(no reproducer: nothing was captured)";
     var short = data.shorts[String(index)];
     byId("ev-reproducer-kind").textContent = short ? "Short reproducer" : "Reproducer";
+    // where the page does not carry its short one, the command that prints it
+    var command = "exportmatrix repro matrix.json " + about.environment + " " + about.id + " " + about.exporter +
+      (about.device === "cpu" ? "" : " --device " + about.device) +
+      (about.shapes && about.shapes !== "static" ? " --shapes " + about.shapes : "") + " --short";
+    byId("ev-short-command").hidden = Boolean(short) || about.reproducer === null || about.reproducer === undefined;
+    byId("ev-short-command").textContent = "Its short reproducer (at most 40 lines, only torch): " + command;
     byId("ev-reproducer").textContent = short || full;
     byId("ev-full").hidden = !short;
     byId("ev-full-reproducer").textContent = short ? full : "";
