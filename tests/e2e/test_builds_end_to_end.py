@@ -6,12 +6,14 @@ says so), no cell differing; then a build that declares the wrong local tag
 for that wheel is a build_mismatch."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from test_matrix_end_to_end import nox
+from uv import find_uv_bin
 
 from exportmatrix.base import read_matrix
 from exportmatrix.reports.changes import build_differences
@@ -50,6 +52,41 @@ def wheelhouse(test_cache):
     return found[0] if found else download_wheel(folder)
 
 
+HOUSE_ENVIRONMENTS = ("torch-2-4-house-3-11", "torch-2-4-house-cpu-3-11")
+
+
+def forget_house_installs(root: Path) -> list[Path]:
+    """Remove the house environments and the copy of the wheelhouse's torch
+    that uv unpacked into its cache for them; return the copies removed.
+
+    Why: uv keys a local wheel by its path, and the wheelhouse is a fresh
+    folder on every run, so each run would leave another unpacked torch (about
+    1.6 GB) in uv's cache that nothing will ask for again; a machine that runs
+    the tests often fills its disk. uv has no public command to forget one
+    URL's entry, so the copy is found as the cache folder whose torch shares
+    its files (hard links) with the environment, and removed only where no
+    other environment links to it. Where uv copied instead of linking nothing
+    matches and nothing is removed."""
+    cache = Path(
+        subprocess.run([find_uv_bin(), "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip()
+    )
+    removed = []
+    for name in HOUSE_ENVIRONMENTS:
+        environment = root / ".nox" / name
+        marks = list(environment.glob("lib/python*/site-packages/torch/__init__.py"))
+        if not marks:
+            shutil.rmtree(environment, ignore_errors=True)
+            continue
+        mark = marks[0].stat()
+        shutil.rmtree(environment)
+        for copy in cache.glob("*/*/torch/__init__.py"):
+            same = copy.stat()
+            if (same.st_dev, same.st_ino) == (mark.st_dev, mark.st_ino) and same.st_nlink == 1:
+                shutil.rmtree(copy.parent.parent)
+                removed.append(copy.parent.parent)
+    return removed
+
+
 @pytest.fixture(scope="module")
 def two_builds(root, config, wheelhouse, tmp_path_factory):
     folder = tmp_path_factory.mktemp("builds")
@@ -61,7 +98,8 @@ def two_builds(root, config, wheelhouse, tmp_path_factory):
     results = folder / "results"
     options = ["--only-behaviour", BEHAVIOURS, "--paths", PATHS]
     done = nox(root, folder / "matrix.toml", results, "-s", "matrix", "--", "2.4", "--build", "pypi,house", *options)
-    return folder, results, done, options
+    yield folder, results, done, options
+    forget_house_installs(root)
 
 
 def test_two_builds_of_a_release_side_by_side_from_index_and_wheelhouse(root, two_builds, wheelhouse):
@@ -124,3 +162,26 @@ def test_a_build_that_declares_another_local_tag_is_a_build_mismatch(root, two_b
     ), (done.stdout + done.stderr)[-3000:]
     assert "not the build asked for" in done.stdout
     assert Path(results / "matrix.json").exists() and len(matrix["environments"]) == 3  # merged into the others
+
+
+def test_forgetting_the_house_installs_removes_only_the_copy_no_other_environment_links_to(tmp_path, monkeypatch):
+    cache, root = tmp_path / "uv-cache", tmp_path / "repository"
+    monkeypatch.setenv("UV_CACHE_DIR", str(cache))
+    copies = {}
+    for name in ("house", "pypi"):
+        copy = cache / "archive-v0" / name / "torch" / "__init__.py"
+        copy.parent.mkdir(parents=True)
+        copy.write_text("# torch\n")
+        copies[name] = copy.parent.parent
+    environments = {
+        "torch-2-4-house-3-11": copies["house"],
+        "torch-2-4-house-cpu-3-11": copies["house"],
+        "torch-2-4-3-11": copies["pypi"],
+    }
+    for environment, copy in environments.items():
+        installed = root / ".nox" / environment / "lib" / "python3.11" / "site-packages" / "torch" / "__init__.py"
+        installed.parent.mkdir(parents=True)
+        installed.hardlink_to(copy / "torch" / "__init__.py")
+    assert forget_house_installs(root) == [copies["house"]]
+    assert sorted(p.name for p in (root / ".nox").iterdir()) == ["torch-2-4-3-11"]
+    assert not copies["house"].exists() and copies["pypi"].exists()
