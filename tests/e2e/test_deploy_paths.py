@@ -1,8 +1,8 @@
 """The deploy capture paths and the shape axis for real: torch 2.4 (AOTInductor
 through its older entry points, torch._export.aot_compile and aot_load) and 2.10
 (torch.export → aoti_compile_and_package → aoti_load_package), both with
-`--paths default,deploy --shapes static,dynamic`, on a case file of two
-behaviours with a batch dimension (the heaviest paths run on few cells)."""
+`--paths default,deploy,chained --shapes static,dynamic`, on a case file of
+two behaviours with a batch dimension (the heaviest paths run on few cells)."""
 
 import json
 import os
@@ -18,9 +18,9 @@ from exportmatrix.base import evidence, read_matrix
 pytestmark = pytest.mark.e2e
 
 CASES = Path(__file__).with_name("deploy_cases.py")
-ASK = ["2.4", "2.10", "--behaviours", str(CASES), "--only-cases", "--paths", "default,deploy"]
+ASK = ["2.4", "2.10", "--behaviours", str(CASES), "--only-cases", "--paths", "default,deploy,chained"]
 ASK += ["--shapes", "static,dynamic"]
-EXPORTERS = 10  # the default set's eight and the deploy set's two
+EXPORTERS = 11  # the default set's eight, the deploy set's two and export_then_compile
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +42,10 @@ def cells(matrix, release):
 
 def test_short_reproducers_of_deploy_and_dynamic_cells_print_the_recorded_outcome(deploy, root, tmp_path):
     _, matrix, results = deploy
-    deployed = lambda cell: cell["exporter"] in ("compile_inductor", "aoti")  # noqa: E731
+    deployed = lambda cell: cell["exporter"] in ("compile_inductor", "aoti", "export_then_compile")  # noqa: E731
     dynamic = lambda cell: cell["shapes"] == "dynamic" and not deployed(cell)  # noqa: E731
     cells = sample(matrix, ("2.4", "2.10"), most=4, where=deployed) + sample(matrix, ("2.4", "2.10"), 3, dynamic)
-    assert {c["exporter"] for c in cells} >= {"compile_inductor", "aoti"}
+    assert {c["exporter"] for c in cells} >= {"compile_inductor", "aoti", "export_then_compile"}
     assert {c["shapes"] for c in cells} == {"static", "dynamic"}
     releases = {e["id"]: e["release"] for e in matrix["environments"]}
     python = {env: root / ".nox" / VENVS[release] / "bin" / "python" for env, release in releases.items()}
@@ -58,7 +58,7 @@ def test_every_cell_of_both_paths_and_both_shapes_is_observed(deploy):
     for release in ("2.4", "2.10"):
         environment, found = cells(matrix, release)
         assert environment["status"] == "ok"
-        assert environment["capture_paths"] == ["default", "deploy"]
+        assert environment["capture_paths"] == ["default", "deploy", "chained"]
         assert environment["shapes"] == ["static", "dynamic"]
         assert len(found) == 2 * EXPORTERS * 2, sorted(found)
         assert {o["outcome"] for o in found.values()} <= {"holds", "diverges", "export-error", "run-error"}
@@ -92,6 +92,26 @@ def test_inductor_holds_where_the_eager_backend_holds(deploy):
             for shapes in ("static", "dynamic"):
                 eager_backend = found[(behaviour, "compile_fullgraph", shapes)]["outcome"]
                 assert found[(behaviour, "compile_inductor", shapes)]["outcome"] == eager_backend
+
+
+def test_export_then_compile_compiles_the_exported_programs_module(deploy):
+    """The chained path: torch.export (the release's default strictness),
+    .module(), then torch.compile; a buffer update and a Python counter,
+    each judged on both calls like any other artifact."""
+    _, matrix, _ = deploy
+    for release in ("2.4", "2.10"):
+        _, found = cells(matrix, release)
+        for behaviour in ("deploy.running_sum", "deploy.call_counter"):
+            for shapes in ("static", "dynamic"):
+                cell = found[(behaviour, "export_then_compile", shapes)]
+                detail = evidence(matrix, cell)["exporter_detail"]
+                assert "torch.export.export(mod, args" in detail and "torch.compile(program.module()" in detail
+                assert cell["outcome"] in ("holds", "diverges", "export-error", "run-error"), cell
+                if cell["outcome"] == "diverges":
+                    assert cell["evidence"]["differences"], cell
+        # the buffer update: a called artifact whose buffer is read like any module's
+        running = found[("deploy.running_sum", "export_then_compile", "static")]
+        assert running["outcome"] in ("holds", "diverges") and not running["evidence"].get("not_observable"), running
 
 
 def test_dynamic_cells_were_called_at_other_sizes(deploy):
