@@ -11,7 +11,6 @@ from exportmatrix_suite.behaviours import (  # noqa: F401  (importing a module r
     parameters,
     plain_attributes,
     reported_upstream,
-    state_changes,
 )
 from exportmatrix_suite.declare import REGISTRY
 

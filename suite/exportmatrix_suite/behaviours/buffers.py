@@ -1,4 +1,5 @@
-"""Buffers: in-place updates, reassignment, registration in forward, aliasing."""
+"""Buffers: in-place updates, reassignment, registration in forward, aliasing,
+copy with conversion, out=, .data, no_grad, deletion."""
 
 import torch
 
@@ -149,3 +150,91 @@ class BufferReturned(torch.nn.Module):
     def forward(self, x):
         self.buf.add_(x)
         return self.buf
+
+
+@behaviour(
+    id="buffer.copy_convert",
+    description="forward copies a float32 result into a float16 buffer: self.buf.copy_(x * 2)",
+    tags=("state=buffer", "change=copy-convert", "reach=direct", "dtype"),
+    inputs=_x,
+    mutates=("buffer buf",),
+)
+class BufferCopyConvert(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("buf", torch.zeros(4, dtype=torch.float16))
+
+    def forward(self, x):
+        self.buf.copy_(x * 2)
+        return x + self.buf.float()
+
+
+@behaviour(
+    id="buffer.out",
+    description="forward writes into a buffer through out=: torch.mul(x, 2, out=self.buf)",
+    tags=("state=buffer", "change=out", "reach=direct"),
+    inputs=_x,
+    mutates=("buffer buf",),
+)
+class BufferOut(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("buf", torch.zeros(4))
+
+    def forward(self, x):
+        torch.mul(x, 2, out=self.buf)
+        return x + self.buf
+
+
+@behaviour(
+    id="buffer.data",
+    description="forward updates a buffer through .data: self.buf.data.add_(x)",
+    tags=("state=buffer", "change=data", "reach=direct"),
+    inputs=_x,
+    mutates=("buffer buf",),
+)
+class BufferData(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("buf", torch.zeros(4))
+
+    def forward(self, x):
+        self.buf.data.add_(x)
+        return x * 2 + self.buf
+
+
+@behaviour(
+    id="buffer.no_grad",
+    description="forward updates a buffer in place under torch.no_grad(): self.buf.add_(x)",
+    tags=("state=buffer", "change=no-grad", "reach=direct"),
+    inputs=_x,
+    mutates=("buffer buf",),
+)
+class BufferNoGrad(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("buf", torch.zeros(4))
+
+    def forward(self, x):
+        with torch.no_grad():
+            self.buf.add_(x)
+        return x * 2 + self.buf
+
+
+@behaviour(
+    id="buffer.delete",
+    description="forward reads a registered buffer, then deletes it the first time: if hasattr: del self.buf",
+    tags=("state=buffer", "change=delete", "reach=direct"),
+    inputs=_x,
+    mutates=("buffer buf",),
+)
+class BufferDeleted(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("buf", torch.ones(4))
+
+    def forward(self, x):
+        if hasattr(self, "buf"):
+            x = x + self.buf
+            del self.buf
+        return x * 2

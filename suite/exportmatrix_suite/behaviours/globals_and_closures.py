@@ -1,5 +1,6 @@
-"""State outside the module: a global tensor, a global int, a closure cell,
-a class attribute. Each is reset before a run and read back as a side effect."""
+"""State outside the module: global tensors, a global int, a global list,
+closure cells, class attributes. Each is reset before a run and read back as
+a side effect."""
 
 import torch
 
@@ -11,6 +12,10 @@ CALLS = 0
 
 def _x() -> tuple:
     return (torch.randn(3),)
+
+
+def _x4() -> tuple:
+    return (torch.randn(4),)
 
 
 def _reset_totals() -> None:
@@ -103,3 +108,96 @@ class ClassAttributeIncremented(torch.nn.Module):
     def forward(self, x):
         type(self).calls += 1
         return x + type(self).calls
+
+
+LOG = []  # a module-level registry of calls
+GLOBAL_T = torch.zeros(4)
+
+
+def _reset_log() -> None:
+    LOG.clear()
+
+
+@behaviour(
+    id="global.list_append",
+    description="forward appends to a module-level list (a call log): LOG.append(len(LOG))",
+    tags=("state=global", "change=container-update", "reach=direct"),
+    inputs=_x4,
+    mutates=("global LOG",),
+    extra_reset=_reset_log,
+    extra_state=lambda module: {"global LOG": LOG},
+)
+class GlobalListAppend(torch.nn.Module):
+    def forward(self, x):
+        LOG.append(len(LOG))
+        return x * len(LOG)
+
+
+def _reset_global_t() -> None:
+    GLOBAL_T.zero_()
+
+
+@behaviour(
+    id="global.tensor_index_assign",
+    description="forward assigns into a module-level tensor: GLOBAL_T[0] = x.sum()",
+    tags=("state=global", "change=index-assign", "reach=direct"),
+    inputs=_x4,
+    mutates=("global GLOBAL_T",),
+    extra_reset=_reset_global_t,
+    extra_state=lambda module: {"global GLOBAL_T": GLOBAL_T},
+)
+class GlobalTensorIndexAssign(torch.nn.Module):
+    def forward(self, x):
+        GLOBAL_T[0] = x.sum()
+        return x + GLOBAL_T
+
+
+def _reset_class_tensor() -> None:
+    ClassTensorInPlace.shared.zero_()
+
+
+@behaviour(
+    id="class_attr.tensor_in_place",
+    description="forward updates a class-level tensor shared by all instances in place: self.shared.add_(x)",
+    tags=("state=class-attribute", "change=in-place", "reach=direct"),
+    inputs=_x4,
+    mutates=("class attribute shared",),
+    extra_reset=_reset_class_tensor,
+    extra_state=lambda module: {"class attribute shared": type(module).shared},
+)
+class ClassTensorInPlace(torch.nn.Module):
+    shared = torch.zeros(4)
+
+    def forward(self, x):
+        self.shared.add_(x)
+        return x * 2 + self.shared
+
+
+def _make_accumulator():
+    acc = torch.zeros(4)
+
+    def accumulate(x):
+        acc.add_(x)
+        return acc
+
+    def read():
+        return acc
+
+    return accumulate, read
+
+
+@behaviour(
+    id="closure.tensor_in_place",
+    description="forward calls a closure whose captured tensor it updates in place: acc.add_(x)",
+    tags=("state=closure", "change=in-place", "reach=helper-method"),
+    inputs=_x4,
+    mutates=("closure acc",),
+    extra_state=lambda module: {"closure acc": module.read_acc()},
+)
+class ClosureTensorInPlace(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.accumulate, self.read_acc = _make_accumulator()
+
+    def forward(self, x):
+        return x * 2 + self.accumulate(x)

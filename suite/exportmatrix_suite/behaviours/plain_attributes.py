@@ -1,5 +1,6 @@
-"""Plain Python attributes of a module mutated in forward: counters,
-containers, attributes created or deleted, nested submodules."""
+"""Attributes of a module (Python values and tensors that are not buffers)
+mutated in forward: counters, containers, attributes created or deleted,
+nested submodules, tensor copy_/out=, lazy flags, data-dependent counts."""
 
 import torch
 
@@ -8,6 +9,10 @@ from exportmatrix_suite import behaviour
 
 def _x() -> tuple:
     return (torch.randn(3),)
+
+
+def _x4() -> tuple:
+    return (torch.randn(4),)
 
 
 @behaviour(
@@ -152,3 +157,88 @@ class MutateThenRead(torch.nn.Module):
     def forward(self, x):
         self.state = self.state + x
         return self.state * 2
+
+
+@behaviour(
+    id="attr.tensor_copy_",
+    description="forward overwrites a plain tensor attribute in place: self.scratch.copy_(x)",
+    tags=("state=tensor-attribute", "change=copy", "reach=direct"),
+    inputs=_x4,
+    mutates=("attribute scratch",),
+)
+class TensorAttributeCopy(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scratch = torch.zeros(4)
+
+    def forward(self, x):
+        self.scratch.copy_(x)
+        return self.scratch * 2
+
+
+@behaviour(
+    id="attr.tensor_out",
+    description="forward writes into a preallocated tensor attribute: torch.add(x, 1, out=self.scratch)",
+    tags=("state=tensor-attribute", "change=out", "reach=direct"),
+    inputs=_x4,
+    mutates=("attribute scratch",),
+)
+class TensorAttributeOut(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scratch = torch.zeros(4)
+
+    def forward(self, x):
+        torch.add(x, 1, out=self.scratch)
+        return self.scratch * 2
+
+
+@behaviour(
+    id="attr.tensor_delete",
+    description="forward reads a plain tensor attribute, then deletes it the first time: if hasattr: del self.t",
+    tags=("state=tensor-attribute", "change=delete", "reach=direct"),
+    inputs=_x4,
+    mutates=("attribute t",),
+)
+class TensorAttributeDeleted(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.t = torch.ones(4)
+
+    def forward(self, x):
+        if hasattr(self, "t"):
+            x = x + self.t
+            del self.t
+        return x * 2
+
+
+@behaviour(
+    id="attr.lazy_init_flag",
+    description="lazy init on the first call: if not hasattr(self, 'initialized'): self.initialized = True",
+    tags=("state=scalar-attribute", "change=create", "reach=python-if"),
+    inputs=_x4,
+    mutates=("attribute initialized",),
+)
+class LazyInitFlag(torch.nn.Module):
+    def forward(self, x):
+        if not hasattr(self, "initialized"):
+            self.initialized = True
+        return x * 2 if self.initialized else x
+
+
+@behaviour(
+    id="attr.count_by_data",
+    description="forward counts on a tensor's value: if x.sum() > 0: self.positive_calls += 1 (inputs are positive)",
+    tags=("state=scalar-attribute", "change=rebind", "reach=data-dependent"),
+    inputs=lambda: (torch.rand(4) + 0.5,),
+    mutates=("attribute positive_calls",),
+)
+class CountByData(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.positive_calls = 0
+
+    def forward(self, x):
+        if x.sum() > 0:
+            self.positive_calls += 1
+        return x * 2
