@@ -19,7 +19,7 @@ import tomllib
 from exportmatrix_suite.classify import DIVERGES, EXPORT_ERROR, HOLDS, observe
 from exportmatrix_suite.declare import REGISTRY, Behaviour
 from exportmatrix_suite.reproducer import render
-from standins import Artifact, Instance, StandInExporter, bakes_value_at_capture, faithful
+from standins import Artifact, Instance, StandInExporter, Vec, bakes_value_at_capture, faithful
 from test_reproducer import StubExporter, run
 
 SUITE = Path(__file__).resolve().parents[2] / "suite" / "exportmatrix_suite"
@@ -204,34 +204,6 @@ def test_an_export_error_that_changed_nothing_says_nothing_of_it():
 
 
 # -- an artifact judged on the state it reads back ------------------------------------
-
-
-class Vec:
-    """A tensor stand-in: what freeze() needs of a tensor."""
-
-    dtype = "float32"
-
-    def __init__(self, values: List[float]) -> None:
-        self.values = list(values)
-
-    @property
-    def shape(self) -> tuple:
-        return (len(self.values),)
-
-    def detach(self) -> "Vec":
-        return self
-
-    def cpu(self) -> "Vec":
-        return self
-
-    def numel(self) -> int:
-        return len(self.values)
-
-    def reshape(self, *shape: int) -> "Vec":
-        return self
-
-    def tolist(self) -> List[float]:
-        return list(self.values)
 
 
 class Buffered:
