@@ -5,13 +5,12 @@ release, every other command is the real one."""
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from streams_factory import BEHAVIOUR, environment, observation, write_stream
 from test_living_matrix import stand_in_index
-from test_workflow import CALLS, calls
+from test_workflow import calls, install_stand_in
 from workflow_runner import PAGES_URL, run_workflow
 
 from exportmatrix.base import read_matrix
@@ -39,14 +38,7 @@ def repository(tmp_path, monkeypatch):
     assert main(["aggregate", "--results", str(streams)]) == 0
     (checkout / COMMITTED).parent.mkdir(parents=True)
     shutil.copy(streams / "matrix.json", checkout / COMMITTED)
-    stand_in = tmp_path / "bin" / "exportmatrix"
-    stand_in.parent.mkdir()
-    stand_in.write_text(
-        "#!%s\nimport sys\nsys.path.insert(0, %r)\nfrom test_workflow import stand_in_exportmatrix\n"
-        "sys.exit(stand_in_exportmatrix(sys.argv[1:]))\n" % (sys.executable, str(Path(__file__).parent))
-    )
-    stand_in.chmod(0o755)
-    monkeypatch.setenv(CALLS, str(tmp_path / "calls.jsonl"))
+    install_stand_in(tmp_path, monkeypatch)
     return checkout
 
 

@@ -199,13 +199,9 @@ def stand_in_exportmatrix(argv: list[str]) -> int:
     return 0
 
 
-@pytest.fixture
-def caller(root, tmp_path, monkeypatch):
-    """A model author's repository (a case file under ci/, no matrix.toml),
-    the stand-in `exportmatrix` and the file it records its calls in."""
-    repository = tmp_path / "caller"
-    (repository / "ci").mkdir(parents=True)
-    shutil.copy(root / "examples" / "model-author" / "model_cases.py", repository / "ci" / "model_cases.py")
+def install_stand_in(tmp_path: Path, monkeypatch) -> None:
+    """The stand-in `exportmatrix` as tmp_path/bin/exportmatrix (the workflow
+    runner puts that folder first on PATH), recording its calls."""
     stand_in = tmp_path / "bin" / "exportmatrix"
     stand_in.parent.mkdir()
     stand_in.write_text(
@@ -214,6 +210,16 @@ def caller(root, tmp_path, monkeypatch):
     )
     stand_in.chmod(0o755)
     monkeypatch.setenv(CALLS, str(tmp_path / "calls.jsonl"))
+
+
+@pytest.fixture
+def caller(root, tmp_path, monkeypatch):
+    """A model author's repository (a case file under ci/, no matrix.toml),
+    the stand-in `exportmatrix` and the file it records its calls in."""
+    repository = tmp_path / "caller"
+    (repository / "ci").mkdir(parents=True)
+    shutil.copy(root / "examples" / "model-author" / "model_cases.py", repository / "ci" / "model_cases.py")
+    install_stand_in(tmp_path, monkeypatch)
     return repository
 
 
