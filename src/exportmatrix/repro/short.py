@@ -54,6 +54,22 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
     return textwrap.dedent("\n".join(lines[first - 1 : node.end_lineno]))
 
 
+# physical lines as the parser counts them (\r\n, \r or \n), ends kept
+_PHYSICAL = re.compile(r".*?(?:\r\n|\r|\n)|.+", re.S)
+
+
+def _source_of(physical: list[str], node: ast.AST) -> str:
+    """ast.get_source_segment over lines split once: it splits the whole
+    source again on every call, which made a site's build minutes long."""
+    first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined,operator]
+    start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+    if first == last:
+        return physical[first].encode()[start:end].decode()
+    head = physical[first].encode()[start:].decode()
+    tail = physical[last].encode()[:end].decode()
+    return head + "".join(physical[first + 1 : last]) + tail
+
+
 def _assigned(node: ast.stmt) -> str | None:
     if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
         return node.targets[0].id
@@ -73,13 +89,14 @@ def parts(full: str) -> Parts:
     """A full reproducer's pieces (its TEMPLATE: suite/exportmatrix_suite/reproducer.py)."""
     tree = ast.parse(full)
     lines = full.splitlines()
+    physical = _PHYSICAL.findall(full)
     body = tree.body
     names: dict[str | None, Any] = {_assigned(node): node for node in body if _assigned(node)}
     start = body.index(names["SHAPES"]) + 1
     end = body.index(names["make_inputs"])
     functions = {node.name: node for node in body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     support = [ast.unparse(_without_docstring(node)) for node in body[start:end]]
-    declared = {name: ast.get_source_segment(full, names[name].value) or "" for name in names if name}
+    declared = {name: _source_of(physical, names[name].value) for name in names if name}
     build = functions["build"]
     module_class = next(
         node.func.id
@@ -89,7 +106,7 @@ def parts(full: str) -> Parts:
     capture = [
         node
         for node in functions["capture"].body  # type: ignore[union-attr]
-        if not isinstance(node, ast.Return) and "_dynamo.reset()" not in (ast.get_source_segment(full, node) or "")
+        if not isinstance(node, ast.Return) and "_dynamo.reset()" not in _source_of(physical, node)
     ]
     exporter = {
         _assigned(node): ast.literal_eval(node.value)  # type: ignore[attr-defined]
