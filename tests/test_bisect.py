@@ -14,9 +14,9 @@ from packaging.version import Version
 from exportmatrix.base import SCHEMA
 from exportmatrix.cli import bisect as command
 from exportmatrix.cli import parser
-from exportmatrix.cli.bisect import Cell, Step, UsageError, first_change, releases_between
 from exportmatrix.config import Selection
 from exportmatrix.run import IndexUnreachable, offered_releases, releases_in
+from exportmatrix.run.bisect import Bisect, Cell, Step, UsageError, first_change, releases_between
 from exportmatrix.run.index import file_names
 
 V = Version
@@ -325,7 +325,7 @@ def test_the_options_of_a_run_ask_the_suite_for_the_one_cell(setup):
     tmp_path, results = setup
     from exportmatrix.config import load
 
-    runner = command.Bisect(load(tmp_path / "matrix.toml"), "pypi", Cell(*CELL), results)
+    runner = Bisect(load(tmp_path / "matrix.toml"), "pypi", Cell(*CELL), results)
     options = runner.options()
     assert options.selection == Selection(("dynamo_export",), ("static",), ("attr.tensor_reassign",))
     assert runner.folder == results / "bisect"

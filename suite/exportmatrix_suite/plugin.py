@@ -199,14 +199,6 @@ def probe_into(environment: Dict[str, Any]) -> Optional[str]:
     return None
 
 
-def load_behaviours(path: str) -> None:
-    """Import a file of behaviour declarations; they join the suite's own.
-    Raises ValueError with the reason when it cannot be loaded."""
-    (problem,) = load_case_files([path]) or [None]
-    if problem:
-        raise ValueError(problem["error"])
-
-
 def _cell(item) -> Optional[Dict[str, Any]]:
     """The cell a test observes (with its key), or None for other tests."""
     params = getattr(getattr(item, "callspec", None), "params", {})

@@ -8,6 +8,7 @@ from exportmatrix.base.compact import (
     decode,
     encode,
     evidence,
+    header_fields,
     read_matrix,
     reproducer,
     subset,
@@ -31,16 +32,26 @@ from exportmatrix.base.matrix import (
     incomplete,
     shapes_of,
 )
-from exportmatrix.base.outcomes import NOT_OBSERVED, SYMBOLS, Outcome, label, symbol
+from exportmatrix.base.outcomes import MAX_LABEL, NOT_OBSERVED, SYMBOLS, UNPRINTABLE, Outcome, label, symbol
 from exportmatrix.base.releases import exact_version, release_key, release_label
-from exportmatrix.base.suite import CATALOGUE_DIR, DEFAULT_CONFIG, NOXFILE, PATH_SETS_FILE, SUITE_DIR
+from exportmatrix.base.suite import (
+    AXES_FILE,
+    CATALOGUE_DIR,
+    DEFAULT_CONFIG,
+    NOXFILE,
+    PATH_SETS_FILE,
+    SUITE_DIR,
+    catalogue_axes,
+)
 
 __all__ = [
+    "AXES_FILE",
     "CATALOGUE_DIR",
     "DEFAULT_CONFIG",
     "NOXFILE",
     "PATH_SETS_FILE",
     "SUITE_DIR",
+    "MAX_LABEL",
     "NOT_OBSERVED",
     "SCHEMA",
     "SCHEMA_1",
@@ -49,12 +60,14 @@ __all__ = [
     "STATIC",
     "SYMBOLS",
     "TextStore",
+    "UNPRINTABLE",
     "UNTAGGED_BUILDS",
     "CellKey",
     "Matrix",
     "Outcome",
     "behaviours",
     "cell_index",
+    "catalogue_axes",
     "cell_key",
     "compact",
     "decode",
@@ -63,6 +76,7 @@ __all__ = [
     "evidence",
     "exact_version",
     "find_environment",
+    "header_fields",
     "incomplete",
     "label",
     "publish",

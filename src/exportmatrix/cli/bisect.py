@@ -3,13 +3,9 @@ patch release where one cell's outcome became what it is in the later one.
 
 The releases are looked up on the build's index (every patch release of the
 minors from the first to the last named, with a wheel for this platform and
-the environment's Python), never guessed. Each is observed through the same
-nox sessions as the matrix: a release the matrix declares runs in its own
-session and virtualenv ("2.9" where it is the newest 2.9.x), any other in a
-session of its own ("torch-2.9.0", declared through EXPORTMATRIX_EXTRA_RELEASES),
-and only the one cell is observed (--only-behaviour, --paths, --shapes), into
-RESULTS/bisect. A cell the matrix already holds for an environment of exactly
-that torch version is not run again ("from the matrix").
+the environment's Python), never guessed, and each is observed through the
+matrix's nox sessions into RESULTS/bisect (run/bisect.py); a cell the matrix
+already holds for exactly that torch version is not run again.
 
 Exit codes: 0 the release is found; 1 the outcome is the same at both ends;
 2 a usage error (an unknown behaviour, capture path or build, a minor the
@@ -20,261 +16,20 @@ could not be observed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
-from exportmatrix.base import NOXFILE, cell_index, exact_version, label, read_matrix
+from exportmatrix.base import label
 from exportmatrix.cli.front import config_path
-from exportmatrix.config import (
-    EXTRA_RELEASES,
-    ConfigError,
-    Environment,
-    MatrixConfig,
-    Selection,
-    check_case_files,
-    load,
-    path_sets,
-    plan,
-    release_matches,
-)
-from exportmatrix.config.cases import builtin_declarations, declarations
-from exportmatrix.run import (
-    IndexUnreachable,
-    Locked,
-    ResultsLock,
-    SessionOptions,
-    offered_releases,
-    resolve_cases,
-    run_batch,
-)
-from exportmatrix.streams import StreamError, read_stream, stream_of
+from exportmatrix.config import ConfigError, load
+from exportmatrix.run import IndexUnreachable, Locked, offered_releases
+from exportmatrix.run.bisect import Bisect, Cell, Observe, Step, UsageError, first_change, plan_bisect
 
 FOUND, UNCHANGED, USAGE, UNOBSERVED = 0, 1, 2, 3
-
-
-@dataclass(frozen=True)
-class Cell:
-    behaviour: str
-    exporter: str
-    device: str = "cpu"
-    shapes: str = "static"
-
-    def describe(self) -> str:
-        return " / ".join((self.behaviour, self.exporter, self.device, self.shapes))
-
-    def key(self, environment: str) -> tuple[str, str, str, str, str]:
-        return (environment, self.behaviour, self.exporter, self.device, self.shapes)
-
-    def matches(self, observation: dict[str, Any]) -> bool:
-        found = (observation.get("behaviour"), observation.get("exporter"), observation.get("device"))
-        return (
-            found == (self.behaviour, self.exporter, self.device)
-            and (observation.get("shapes") or "static") == self.shapes
-        )
-
-
-@dataclass
-class Step:
-    """One release of the bisect and what was seen there."""
-
-    version: Version
-    observation: dict[str, Any] | None = None
-    source: str = ""  # "from the matrix (id)", "ran in torch-2.9.0", ...
-    problem: str | None = None  # why the cell was not observed
-    seconds: float = 0.0
-
-    @property
-    def outcome(self) -> str | None:
-        return self.observation["outcome"] if self.observation else None
-
-    def line(self) -> str:
-        seen = label(self.observation) if self.observation else "not observed: %s" % self.problem
-        return "%-8s %s  [%s, %.0f s]" % (self.version, seen, self.source, self.seconds)
-
-
-class UsageError(Exception):
-    """A bisect that cannot start as asked; the message says why (exit 2)."""
-
-
-def _release(text: str) -> Version:
-    try:
-        version = Version(text)
-    except InvalidVersion:
-        raise UsageError('--between %s: not a release (expected e.g. "2.9" or "2.9.1")' % text) from None
-    if len(version.release) not in (2, 3) or version.is_prerelease or version.local:
-        raise UsageError('--between %s: expected a minor ("2.9") or a patch release ("2.9.1")' % text)
-    return version
-
-
-def _bound(text: str, version: Version, low: bool) -> Callable[[Version], bool]:
-    """Whether a release falls on the right side of one end: a minor
-    ("2.9") takes all of its patch releases, a patch release itself."""
-    if len(version.release) == 2:
-        return (lambda v: v.release[:2] >= version.release) if low else (lambda v: v.release[:2] <= version.release)
-    return (lambda v: v >= version) if low else (lambda v: v <= version)
-
-
-def releases_between(offered: list[Version], low: str, high: str) -> list[Version]:
-    """The offered releases from `low` to `high` (minors or patch releases),
-    oldest first; a usage error when either end's minor has none."""
-    first, last = _release(low), _release(high)
-    if last <= first:
-        raise UsageError("--between %s %s: the second release must be later than the first" % (low, high))
-    after, before = _bound(low, first, True), _bound(high, last, False)
-    chosen = sorted(v for v in offered if after(v) and before(v))
-    for text, end in ((low, first), (high, last)):
-        minor = end.release[:2]
-        if not any(v.release[:2] == minor and (len(end.release) == 2 or v == end) for v in chosen):
-            shown = ", ".join(str(v) for v in offered if v.release[:2] == minor) or "none of %s.x" % text
-            raise UsageError("--between: the index offers no release %s (of that minor it offers: %s)" % (text, shown))
-    return chosen
-
-
-def first_change(steps: list[Step]) -> tuple[Step, Step] | None:
-    """(the last observed release before it, the first release from which
-    every observed release has the later end's outcome); None when the
-    outcome never differs from the later end's."""
-    observed = [step for step in steps if step.observation is not None]
-    if not observed:
-        return None
-    final = observed[-1].outcome
-    start = len(observed) - 1
-    while start > 0 and observed[start - 1].outcome == final:
-        start -= 1
-    return None if start == 0 else (observed[start - 1], observed[start])
-
-
-def matrix_cell(matrix: dict[str, Any] | None, build: str, version: Version, cell: Cell) -> tuple[str, dict] | None:
-    """(environment id, observation) of the cell in an ok environment of the
-    build holding exactly this torch release, where the matrix has one."""
-    if not matrix:
-        return None
-    index = cell_index(matrix)
-    for environment in matrix["environments"]:
-        if environment.get("build") != build or environment.get("status") != "ok":
-            continue
-        if exact_version(environment) != str(version):
-            continue
-        observation = index.get(cell.key(environment["id"]))
-        if observation is not None:
-            return environment["id"], observation
-    return None
-
-
-def release_for(config: MatrixConfig, build: str, version: Version, newest: bool) -> str:
-    """The release a session installs this version as: the one matrix.toml
-    declares for it exactly ("2.9.0"), else its minor ("2.9") where this is
-    the newest patch release of that minor (the matrix's own virtualenv),
-    else the version itself (a session of its own)."""
-    declared = [r for r in config.releases if release_matches(r, config.builds[build].releases)]
-    if str(version) in declared:
-        return str(version)
-    minor = "%d.%d" % version.release[:2]
-    return minor if newest and minor in declared else str(version)
-
-
-def known_behaviours(config: MatrixConfig) -> list[str]:
-    usable, _ = check_case_files(config.case_files)
-    found = [d.id for d in builtin_declarations()]
-    return found + [d.id for path in usable for d in declarations(path)[0]]
-
-
-def check_cell(config: MatrixConfig, cell: Cell) -> None:
-    """Unknown names stop before anything is looked up, with the choices."""
-    behaviours = known_behaviours(config)
-    if cell.behaviour not in behaviours:
-        raise UsageError("unknown behaviour %r (choices: %s)" % (cell.behaviour, ", ".join(behaviours)))
-    known = path_sets()
-    if cell.exporter not in known.exporters:
-        raise UsageError("unknown exporter %r (choices: %s)" % (cell.exporter, ", ".join(known.exporters)))
-    if cell.shapes not in known.shapes:
-        raise UsageError("--shapes %s: unknown (choices: %s)" % (cell.shapes, ", ".join(known.shapes)))
-
-
-Observe = Callable[[Environment, Version], Step]
-
-
-class Bisect:
-    """One bisect: where it reads the matrix, where it runs, how it observes."""
-
-    def __init__(self, config: MatrixConfig, build: str, cell: Cell, results: Path):
-        self.config, self.build, self.cell = config, build, cell
-        self.results = results  # the matrix's results folder
-        self.folder = results / "bisect"  # the bisect's own streams and logs
-        self.matrix = self._matrix()
-
-    def _matrix(self) -> dict[str, Any] | None:
-        path = self.results / "matrix.json"
-        try:
-            return read_matrix(path)
-        except (OSError, ValueError):
-            return None
-
-    def environments(self, versions: list[Version]) -> dict[Version, Environment]:
-        """The environment each release to be run is observed in."""
-        newest: dict[tuple, Version] = {}
-        for version in versions:
-            newest[version.release[:2]] = version
-        releases = {v: release_for(self.config, self.build, v, newest[v.release[:2]] == v) for v in versions}
-        config = self.config.with_releases(r for r in releases.values() if r not in self.config.releases)
-        return {v: plan(config, [release], [self.build])[0] for v, release in releases.items()}
-
-    def options(self) -> SessionOptions:
-        """The cell alone (with matrix.toml's case files, where it is one of theirs)."""
-        options = resolve_cases([], self.config.case_files, False, Path.cwd())
-        selection = Selection((self.cell.exporter,), (self.cell.shapes,), (self.cell.behaviour,))
-        return replace(options, selection=selection)
-
-    def run(self, environment: Environment, version: Version) -> Step:
-        """Install the environment through its nox session (reusing its
-        virtualenv) and observe the cell, into RESULTS/bisect."""
-        extra = [r for r in [environment.release] if r not in self.config.releases]
-        os.environ["EXPORTMATRIX_CONFIG"] = str(self.config.path.resolve())
-        os.environ["EXPORTMATRIX_RESULTS"] = str(self.folder)
-        os.environ[EXTRA_RELEASES] = ",".join(extra)
-        batch = run_batch([environment], self.folder, NOXFILE, jobs=1, options=self.options())
-        session = environment.session_name
-        source = "earlier bisect run, session %s" % session if batch.unchanged else "ran in session %s" % session
-        return self.read(session, version, source)
-
-    def read(self, session: str, version: Version, source: str) -> Step:
-        path = stream_of(self.folder, session)
-        log = self.folder / "logs" / (session + ".log")
-        if path is None:
-            return Step(version, source=source, problem="%s wrote no results (see %s)" % (session, log))
-        try:
-            stream = read_stream(path)
-        except StreamError as error:
-            return Step(version, source=source, problem=str(error))
-        environment = stream.environment
-        if environment.get("status") != "ok":
-            reason = "%s: %s" % (environment.get("status"), environment.get("reason", ""))
-            return Step(version, source=source, problem=reason)
-        if exact_version(environment) != str(version):
-            problem = "%s holds torch %s, not %s" % (session, environment.get("torch"), version)
-            return Step(version, source=source, problem=problem)
-        found = [o for o in stream.observations if self.cell.matches(o)]
-        if not found:
-            return Step(version, source=source, problem="no such cell in %s (see %s)" % (path, log))
-        return Step(version, observation=found[-1], source=source)
-
-    def step(self, version: Version, environment: Environment, observe: Observe) -> Step:
-        started = time.monotonic()
-        reused = matrix_cell(self.matrix, self.build, version, self.cell)
-        if reused:
-            step = Step(version, observation=reused[1], source="from the matrix, %s" % reused[0])
-        else:
-            print("exportmatrix: %s: observing in session %s ..." % (version, environment.session_name), flush=True)
-            step = observe(environment, version)
-        step.seconds = time.monotonic() - started
-        print("exportmatrix: %s" % step.line(), flush=True)
-        return step
 
 
 def report(steps: list[Step], cell: Cell, seconds: float) -> int:
@@ -323,16 +78,8 @@ def bisect(
     cell = Cell(arguments.behaviour, arguments.exporter, arguments.device, arguments.shapes)
     try:
         config = load(config_path(arguments.config))
-        build = arguments.build or config.default_build
-        if build not in config.builds:
-            raise UsageError("--build %s: unknown (%s declares: %s)" % (build, config.path, ", ".join(config.builds)))
-        check_cell(config, cell)
         low, high = arguments.between
-        python = config.python_for(str(_release(high)))
-        index = config.builds[build].index
-        looked_up = time.monotonic()
-        offered = [v for v in lookup(index, python) if release_matches(str(v), config.builds[build].releases)]
-        versions = releases_between(offered, low, high)
+        chosen = plan_bisect(config, arguments.build, cell, (low, high), lookup)
     except (UsageError, ConfigError) as error:
         print("exportmatrix: %s" % error, file=sys.stderr)
         return USAGE
@@ -341,14 +88,19 @@ def bisect(
         return UNOBSERVED
     print(
         "exportmatrix: bisect %s in build %s: %s offers %s (Python %s; looked up in %.1f s)"
-        % (cell.describe(), build, index, ", ".join(map(str, versions)), python, time.monotonic() - looked_up),
+        % (
+            cell.describe(),
+            chosen.build,
+            chosen.index,
+            ", ".join(map(str, chosen.versions)),
+            chosen.python,
+            chosen.seconds,
+        ),
         flush=True,
     )
-    runner = Bisect(config, build, cell, Path(arguments.results).resolve())
-    environments = runner.environments(versions)
+    runner = Bisect(config, chosen.build, cell, Path(arguments.results).resolve())
     try:
-        with ResultsLock(runner.folder):
-            steps = [runner.step(v, environments[v], observe or runner.run) for v in versions]
+        steps = runner.steps(chosen.versions, observe)
     except Locked as error:
         print("exportmatrix: %s" % error, file=sys.stderr)
         return USAGE

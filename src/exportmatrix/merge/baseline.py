@@ -107,11 +107,6 @@ def read_baseline(path: Path) -> Baseline:
     return baseline_of(document, str(path))
 
 
-def load_baseline(path: Path) -> dict[str, str]:
-    """The cells of a baseline file (or of a matrix taken as the baseline)."""
-    return read_baseline(path).cells
-
-
 @dataclass
 class Drift:
     moved: list[tuple[str, str, str]]  # (cell, baseline outcome, now)

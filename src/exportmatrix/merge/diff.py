@@ -1,5 +1,5 @@
 """`exportmatrix diff`: the cells whose outcome differs between two matrix
-files, or between two environments of one matrix."""
+files, or between two environments of one matrix (reports/diff.py renders them)."""
 
 from __future__ import annotations
 
@@ -50,18 +50,6 @@ def differences(a: dict[Cell, dict[str, Any]], b: dict[Cell, dict[str, Any]]) ->
     return rows
 
 
-def render_table(rows: list[dict[str, Any]], a_name: str, b_name: str) -> str:
-    if not rows:
-        return "no cell differs between %s and %s" % (a_name, b_name)
-    header = ["cell", a_name, b_name]
-    body = [[" / ".join(row["cell"]), row["a_detail"], row["b_detail"]] for row in rows]
-    widths = [min(70, max(len(line[i]) for line in [header] + body)) for i in range(3)]
-    lines = [
-        "  ".join(text[:70].ljust(width) for text, width in zip(line, widths)).rstrip() for line in [header] + body
-    ]
-    return "\n".join(lines) + "\n\n%d cells differ" % len(rows)
-
-
 def _package(environment: dict[str, Any], name: str) -> str | None:
     version = (environment.get("packages") or {}).get(name)
     if version is None:
@@ -95,14 +83,3 @@ def paired_environments(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[dict
 
     theirs = {name(e): e for e in b["environments"]}
     return [(e, theirs[name(e)]) for e in a["environments"] if name(e) in theirs]
-
-
-def render_packages(a: dict[str, Any], b: dict[str, Any], rows: list[dict[str, Any]] | None) -> str:
-    if rows is None:
-        return "packages: not recorded in %s" % " and ".join(e["id"] for e in (a, b) if not e.get("packages"))
-    if not rows:
-        return "packages: the same in %s and %s" % (a["id"], b["id"])
-    lines = ["packages of %s → %s: %d differ" % (a["id"], b["id"], len(rows))]
-    for row in rows:
-        lines.append("  %-28s %s → %s" % (row["package"], row["a"] or "absent", row["b"] or "absent"))
-    return "\n".join(lines)

@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix, Outcome, cell_key, distinct, release_key, shapes_of
-from exportmatrix.reports.changes import CHANGE_CLASSES, Change, release_pairs, series
-from exportmatrix.reports.stories import Story
-from exportmatrix.reports.view import Grid, View, view
+from exportmatrix.reports.view import Grid, ReleaseNote, Story, View, view
 
 MAX_LINES = 60
 # the most lines of each part of the short summary; with the heading, the blank
@@ -181,10 +179,14 @@ def story_lines(story: Story, every_path: list[str], matrix_path: str | None = N
     return lines + (["    %s --short" % change.repro_command(matrix_path)] if matrix_path else [])
 
 
-def _worst(changes: list[Change]) -> tuple[int, int]:
+def _worst(note: ReleaseNote) -> tuple[int, int]:
     """How bad a release pair's changes are: its worst class, then the most changes of that class."""
-    worst = min(change.severity for change in changes)
-    return worst, -sum(change.severity == worst for change in changes)
+    worst = min(cell.change.severity for cell in note.cells)
+    return worst, -sum(cell.change.severity == worst for cell in note.cells)
+
+
+def _counted(note: ReleaseNote) -> str:
+    return ", ".join("%d %s" % (n, kind) for kind, n in note.counts)
 
 
 def _changes(shown: View, full_form: str, matrix_path: str, most: int = STORY_LINES) -> list[str]:
@@ -197,23 +199,14 @@ def _changes(shown: View, full_form: str, matrix_path: str, most: int = STORY_LI
         "release notes: %d outcome changes in %d stor%s between consecutive releases"
         % (len(shown.changes), len(shown.stories), "y" if len(shown.stories) == 1 else "ies")
     ]
-    pairs = release_pairs(shown.changes)
     # the pairs with the worst changes, in release order; the others counted
-    shown_pairs = sorted(pairs, key=lambda pair: _worst(pairs[pair]))[:PAIR_LINES]
-    for (build, before, after), found in [(pair, found) for pair, found in pairs.items() if pair in shown_pairs]:
-        counted = Counter(change.kind for change in found)
+    worst = sorted(shown.notes, key=_worst)[:PAIR_LINES]
+    for note in [note for note in shown.notes if note in worst]:
+        where = " (build %s)" % note.build if several_builds else ""
+        lines.append("  %s → %s%s: %s" % (note.before, note.after, where, _counted(note)))
+    if len(shown.notes) > len(worst):
         lines.append(
-            "  %s → %s%s: %s"
-            % (
-                before,
-                after,
-                " (build %s)" % build if several_builds else "",
-                ", ".join("%d %s" % (counted[kind], kind) for kind in CHANGE_CLASSES if counted[kind]),
-            )
-        )
-    if len(pairs) > len(shown_pairs):
-        lines.append(
-            "  ... and %d more release pairs (every pair: exportmatrix changes)" % (len(pairs) - len(shown_pairs))
+            "  ... and %d more release pairs (every pair: exportmatrix changes)" % (len(shown.notes) - len(worst))
         )
     lines.append("the worst stories first (each with its short reproducer: exportmatrix changes %s):" % matrix_path)
     for story in shown.stories[: most // 2]:
@@ -230,8 +223,8 @@ def _changes(shown: View, full_form: str, matrix_path: str, most: int = STORY_LI
 def _builds(shown: View) -> list[str]:
     """Where releases were observed in several builds: how many cells differ between them."""
     builds_of: dict[str, set[str]] = {}
-    for environments in series(shown.matrix).values():
-        for environment in environments:
+    for section in shown.sections:
+        for environment in section.environments:
             builds_of.setdefault(environment["release"], set()).add(environment["build"])
     shared = [release for release, builds in builds_of.items() if len(builds) > 1]
     if not shared:
@@ -328,10 +321,8 @@ def one_environment(matrix: Matrix, env_id: str) -> str:
         lines.append("the same outcomes as its neighbouring releases in the results (%s)" % named)
     elif compared:
         lines.append("what differs from its neighbouring releases in the results (%s):" % named)
-        for (_, before, after), found in release_pairs(changes).items():
-            counted = Counter(change.kind for change in found)
-            counts = ", ".join("%d %s" % (counted[kind], kind) for kind in CHANGE_CLASSES if counted[kind])
-            lines.append("  %s → %s: %s" % (before, after, counts))
+        for note in shown.notes_of(changes):
+            lines.append("  %s → %s: %s" % (note.before, note.after, _counted(note)))
         mine = [story for story in shown.stories if story.representative in set(changes)]
         for story in mine[: STORY_LINES // 2]:
             lines += story_lines(story, shown.exporters)

@@ -13,6 +13,7 @@ from exportmatrix.base import (
     STATIC,
     Matrix,
     behaviours,
+    catalogue_axes,
     cell_key,
     distinct,
     incomplete,
@@ -105,9 +106,6 @@ class ReleaseNote:
         return [cell for cell in self.cells if cell.change.kind not in WORST]
 
 
-AXES = ("state", "change", "reach")  # the suite catalogue's axes (suite/exportmatrix_suite/axes.py), in its order
-
-
 @dataclass(frozen=True)
 class View:
     matrix: Matrix
@@ -127,6 +125,10 @@ class View:
     mismatched: list[dict[str, Any]]  # environments whose torch is not the build asked for
     case_errors: list[str]  # case files that could not be loaded, each with its environment
     index: dict[tuple, int]  # each cell's key (base.cell_key): the index of its observation
+
+    def notes_of(self, changes: list[Change]) -> list[ReleaseNote]:
+        """The release notes of some of its changes (e.g. those of one environment)."""
+        return release_notes(changes, self.index)
 
     def observation(self, change: Change, side: int) -> dict[str, Any]:
         """The observation of a change's cell before (0) or after (1)."""
@@ -162,12 +164,12 @@ def axis_of(tag: str) -> str:
 
 
 def tag_groups(declared: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
-    """The behaviours' tags by axis, the catalogue's axes (state, change, reach) first."""
+    """The behaviours' tags by axis, the catalogue's axes (state, change, reach) first, in the suite's order."""
     groups: dict[str, set[str]] = {}
     for behaviour in declared:
         for tag in behaviour["tags"]:
             groups.setdefault(axis_of(tag), set()).add(tag)
-    order = {axis: n for n, axis in enumerate(AXES)}
+    order = {axis: n for n, axis in enumerate(catalogue_axes())}
     return [(axis, sorted(groups[axis])) for axis in sorted(groups, key=lambda a: (order.get(a, len(order)), a))]
 
 
