@@ -112,18 +112,6 @@ def foreign_names(path: Path, text: str | None = None) -> list[str]:
 # imports that wait for an edit of a file another change of this issue holds;
 # each goes with that edit (the test fails while one is left that no longer occurs)
 NOT_YET = {
-    # config/__init__.py to export what the other steps read of the configuration
-    "cli/commands.py imports newest_release from exportmatrix.config.newest",
-    "cli/commands.py imports observed_in from exportmatrix.config.newest",
-    "cli/commands.py imports project_json from exportmatrix.config.newest",
-    "cli/commands.py imports stable_releases from exportmatrix.config.newest",
-    "cli/commands.py imports load_links from exportmatrix.config.upstream_links",
-    "reports/site.py imports builtin_declarations from exportmatrix.config.cases",
-    "reports/stories.py imports Link from exportmatrix.config.upstream_links",
-    "reports/view.py imports Link from exportmatrix.config.upstream_links",
-    "reports/view.py imports load_links from exportmatrix.config.upstream_links",
-    "run/bisect.py imports builtin_declarations from exportmatrix.config.cases",
-    "run/bisect.py imports declarations from exportmatrix.config.cases",
     # run/__init__.py to export run/bisect.py's __all__
     "cli/bisect.py imports Bisect from exportmatrix.run.bisect",
     "cli/bisect.py imports Cell from exportmatrix.run.bisect",

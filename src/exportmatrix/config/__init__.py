@@ -1,6 +1,6 @@
 """Configuration: matrix.toml → the environments it declares."""
 
-from exportmatrix.config.cases import Cases, check_case_files
+from exportmatrix.config.cases import Cases, builtin_declarations, check_case_files, declarations
 from exportmatrix.config.environments import Environment, default_matrix, make_id, plan
 from exportmatrix.config.errors import ConfigError
 from exportmatrix.config.locked import LockedPackage, Locks, read_locks
@@ -16,9 +16,19 @@ from exportmatrix.config.matrix_toml import (
     parse,
     release_matches,
 )
+from exportmatrix.config.newest import newest_release, observed_in, project_json, stable_releases
 from exportmatrix.config.selection import PathSets, Selection, path_sets
+from exportmatrix.config.upstream_links import Link, load_links
 
 __all__ = [
+    "stable_releases",
+    "project_json",
+    "observed_in",
+    "newest_release",
+    "load_links",
+    "Link",
+    "declarations",
+    "builtin_declarations",
     "EXTRA_RELEASES",
     "PYPI_INDEX",
     "Build",
