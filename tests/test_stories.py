@@ -80,6 +80,23 @@ def test_a_message_loses_what_is_particular_to_one_behaviour():
     assert normalise("Mutating module attribute a") != normalise("Mutating a global during export")
 
 
+def test_one_name_or_several_and_singular_or_plural_read_the_same():
+    """Strict export's refusal of assigned tensor attributes names one or
+    several, in the singular or the plural, by index or key: one cause."""
+    one = normalise("The tensor attribute self.a was assigned during export. Such attributes must be buffers")
+    assert (
+        normalise(
+            "The tensor attributes self.a, self.b[0] were assigned during export. Such attributes must be buffers"
+        )
+        == one
+    )
+    assert (
+        normalise("The tensor attribute self.c['k'] was assigned during export. Such attributes must be buffers") == one
+    )
+    assert normalise("Constant lifted_tensor_0 is mutated") == normalise("Constant L__self___shared is mutated")
+    assert normalise("Unsupported: 'foo'") == "Unsupported: '…'"  # a quoted name keeps its quotes
+
+
 LINK = {"ref": "pytorch/pytorch#1", "says": "a bug", "status": "bug", "behaviours": ["attr.a"]}
 
 

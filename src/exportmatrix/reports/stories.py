@@ -20,12 +20,17 @@ from exportmatrix.reports.changes import Change
 # what a message says of one behaviour in particular: quoted names, the name
 # after the kind of state it is, object addresses, numbers
 _QUOTED = re.compile(r"""(['"`])(?:(?!\1).){1,120}\1""")
-_KINDS = r"attribute|attributes|attr|buffer|buffers|parameter|parameters|global|globals|input|inputs|submodule|key|name"
+_KINDS = r"attributes?|attr|buffers?|parameters?|globals?|inputs?|submodule|key|name|constant"
 _NAMED = re.compile(
     r"\b((?:(?:module|%s)\s+)*(?:%s)\s+(?:named\s+|called\s+)?)[A-Za-z_][\w.\[\]']*" % (_KINDS, _KINDS), re.IGNORECASE
 )
 _DOTTED = re.compile(r"\b(?:self|L|G|L\['self'\])\.[\w.]+")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+# one name or several: "…", "……']", "…, self.…[N]" read the same
+_NAME = r"(?:self\.)?…(?:…|'\]|\]|\[N\])*"
+_NAMES = re.compile(r"%s(?:, %s)*" % (_NAME, _NAME))
+# "the tensor attributes … were assigned" reads as "the tensor attribute … was assigned"
+_PLURAL = re.compile(r"\b(attribute|buffer|parameter|input|global)s … were\b")
 _SPACES = re.compile(r"\s+")
 
 
@@ -36,6 +41,7 @@ def normalise(message: str) -> str:
     text = _NAMED.sub(lambda m: m.group(1) + "…", text)
     text = _DOTTED.sub("self.…", text)
     text = _SPACES.sub(" ", _NUMBER.sub("N", text)).strip()
+    text = _PLURAL.sub(r"\1 … was", _NAMES.sub("…", text))
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"  # a huge message is cut, as labels are
 
 
