@@ -334,8 +334,8 @@ atexit.register(_remove_packages)
 
 def runner_reads_back() -> bool:
     """Whether this release's AOTInductor model runner can read its constants
-    back after a call (AOTIModelContainerRunner.extract_constants_map: 2.10
-    and 2.15 have it; 2.4 and 2.6 do not). The package loader
+    back after a call (AOTIModelContainerRunner.extract_constants_map: 2.8 and
+    later have it; 2.3 to 2.7 do not). The package loader
     (AOTIModelPackageLoader, what aoti_load_package wraps) offers only
     get_constant_fqns, load_constants and update_constant_buffer, and does not
     hand out its runner, in every release observed."""
