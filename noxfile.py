@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from exportmatrix.cli import main, matrix_main, merge_and_report, merge_session  # noqa: E402
+from exportmatrix.cli.options import given  # noqa: E402
 from exportmatrix.config import EXTRA_RELEASES, ConfigError, extra_releases, load, plan  # noqa: E402
 from exportmatrix.run import Locked, ResultsLock, run_environment, session_options  # noqa: E402
 
@@ -102,7 +103,8 @@ def installed(session: nox.Session) -> None:
 
     named = bool(session.posargs) and not session.posargs[0].startswith("-")
     python = session.posargs[0] if named else shutil.which("python3") or "python3"
-    arguments = ["run", "--python", python, "--results", str(RESULTS), "--cell-timeout", str(CONFIG.cell_timeout)]
+    arguments = ["run", *given("python", python), *given("results", RESULTS)]
+    arguments += given("installed-cell-timeout", CONFIG.cell_timeout)
     # matrix.toml's capture paths and shapes; the session's own options after them win
     if main(arguments + CONFIG.selection.options() + session.posargs[1 if named else 0 :]):
         session.error("the suite did not complete with %s" % python)
@@ -111,7 +113,7 @@ def installed(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def report(session: nox.Session) -> None:
     """Re-render results/matrix.md and matrix.html from results/matrix.json; installs and runs nothing."""
-    if main(["report", "--results", str(RESULTS)]):
+    if main(["report", *given("results", RESULTS)]):
         session.error("could not render the reports")
 
 
@@ -130,6 +132,7 @@ def default_matrix(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def site(session: nox.Session) -> None:
     """Write results/site/ (the static site) from results/matrix.json; installs and runs nothing."""
+    # literal: tests/test_site.py reads this line
     if main(["site", str(RESULTS / "matrix.json"), "--out", str(RESULTS / "site")]):
         session.error("could not write the site")
 

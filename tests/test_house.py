@@ -109,27 +109,9 @@ def foreign_names(path: Path, text: str | None = None) -> list[str]:
     return wrong
 
 
-# imports that wait for an edit of a file another change of this issue holds;
-# each goes with that edit (the test fails while one is left that no longer occurs)
-NOT_YET = {
-    # run/__init__.py to export run/bisect.py's __all__
-    "cli/bisect.py imports Bisect from exportmatrix.run.bisect",
-    "cli/bisect.py imports Cell from exportmatrix.run.bisect",
-    "cli/bisect.py imports Observe from exportmatrix.run.bisect",
-    "cli/bisect.py imports Step from exportmatrix.run.bisect",
-    "cli/bisect.py imports UsageError from exportmatrix.run.bisect",
-    "cli/bisect.py imports first_change from exportmatrix.run.bisect",
-    "cli/bisect.py imports plan_bisect from exportmatrix.run.bisect",
-    # cli/commands.py to take the diff's renderers from reports (merge/__init__.py's __getattr__ goes then)
-    "cli/commands.py imports render_packages from exportmatrix.merge",
-    "cli/commands.py imports render_table from exportmatrix.merge",
-}
-
-
 def test_no_step_imports_another_steps_internals():
     found = {name for path in sorted(PACKAGE.rglob("*.py")) for name in foreign_names(path)}
-    assert sorted(found - NOT_YET) == []
-    assert sorted(NOT_YET - found) == []  # done: remove it from NOT_YET
+    assert sorted(found) == []
 
 
 def test_the_checker_of_internals_sees_a_private_name_and_one_outside_all():

@@ -11,8 +11,7 @@ from test_config import VALID, write
 
 from exportmatrix.base import PATH_SETS_FILE, cell_key, encode, read_matrix
 from exportmatrix.cli import main
-from exportmatrix.cli.matrix import matrix_parser
-from exportmatrix.cli.matrix import session_options as matrix_session_options
+from exportmatrix.cli.matrix import matrix_parser, matrix_session_options
 from exportmatrix.config import ConfigError, Selection, load, path_sets, plan
 from exportmatrix.config.selection import read_path_sets
 from exportmatrix.merge import aggregate, cells_by_key, compare, differences, make_baseline

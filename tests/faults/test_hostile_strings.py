@@ -80,6 +80,7 @@ def test_hostile_strings_stay_data_everywhere(tmp_path, browser):
     browser.get((results / "matrix.html").as_uri())
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
     assert browser.find_element(By.ID, "cell-count").text == "6"
+
     def open_cell(index):  # the grid shows one capture path at a time: its tab first
         exporter = matrix["observations"][index]["exporter"]
         browser.find_element(By.CSS_SELECTOR, '.path-tab[data-exporter="%s"]' % exporter).click()

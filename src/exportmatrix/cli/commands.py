@@ -34,25 +34,27 @@ from exportmatrix.merge import (
     package_differences,
     paired_environments,
     read_baseline,
-    render_packages,
-    render_table,
     session_of,
     verdict,
     write_baseline,
 )
-from exportmatrix.reports import terminal, write_reports
-from exportmatrix.reports.changes import (
+from exportmatrix.reports import (
     CHANGE_CLASSES,
     Change,
+    Story,
     build_differences,
     device_differences,
     outcome_changes,
     release_labels,
     release_pairs,
+    render_packages,
+    render_table,
     select,
+    stories,
+    story_lines,
+    terminal,
+    write_reports,
 )
-from exportmatrix.reports.stories import Story, stories
-from exportmatrix.reports.terminal import story_lines
 from exportmatrix.repro import short_reproducer
 from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_problems, run_installed
 
@@ -139,16 +141,18 @@ def diff(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _require_held(option: str, named: list[str], held: set[str], what: str, matrix: str) -> None:
+    """A ValueError for the first of `named` (the values of `option`) that the matrix does not hold."""
+    for name in named:
+        if name not in held:
+            raise ValueError("%s %s: no %s in %s (it has: %s)" % (option, name, what, matrix, ", ".join(sorted(held))))
+
+
 def diff_devices(arguments: argparse.Namespace) -> int:
     """The cells whose outcome differs between two devices of one environment, with both evidences."""
     matrix = read_matrix(arguments.matrix)
     held = {o["device"] for o in matrix["observations"]}
-    for device in arguments.devices:
-        if device not in held:
-            raise ValueError(
-                "--devices %s: no cell on that device in %s (it has: %s)"
-                % (device, arguments.matrix, ", ".join(sorted(held)))
-            )
+    _require_held("--devices", arguments.devices, held, "cell on that device", arguments.matrix)
     found = device_differences(matrix, tuple(arguments.devices))
     if arguments.json:
         rows = [
@@ -183,12 +187,7 @@ def _without_reproducer(matrix: dict[str, Any], index: int) -> dict[str, Any]:
 def diff_builds(arguments: argparse.Namespace) -> int:
     matrix = read_matrix(arguments.matrix)
     held = {e["build"] for e in matrix["environments"]}
-    for build in arguments.builds:
-        if build not in held:
-            raise ValueError(
-                "--builds %s: no environment of that build in %s (it has: %s)"
-                % (build, arguments.matrix, ", ".join(sorted(held)))
-            )
+    _require_held("--builds", arguments.builds, held, "environment of that build", arguments.matrix)
     releases = {e["release"] for e in matrix["environments"] if e["build"] in arguments.builds}
     if arguments.release is not None and arguments.release not in releases:
         raise ValueError(

@@ -11,10 +11,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from exportmatrix.base import DEFAULT_CONFIG, NOXFILE
 from exportmatrix.cli.matrix import matrix_main, matrix_parser
+from exportmatrix.cli.options import add_options
 from exportmatrix.config import ConfigError, load
 
 # what the sessions read: set here, inherited by every nox process
@@ -36,18 +37,10 @@ def config_path(named: str | None = None) -> Path:
     return here if here.is_file() else DEFAULT_CONFIG
 
 
-def _front_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", default=None, help="the matrix file (default: ./matrix.toml, else the one shipped with the tool)"
-    )
-    parser.add_argument("--results", default="results", help="the results folder (default: ./results)")
-    parser.add_argument("--envdir", default=".nox", help="where nox keeps the torch environments (default: ./.nox)")
-
-
-def front_parser() -> argparse.ArgumentParser:
+def front_parser(add_help: bool = False, **settings: Any) -> argparse.ArgumentParser:
     """The options `exportmatrix matrix` and `exportmatrix nox` take before the sessions' own."""
-    parser = argparse.ArgumentParser(add_help=False)
-    _front_options(parser)
+    parser = argparse.ArgumentParser(add_help=add_help, **settings)
+    add_options(parser, "config", "results", "envdir")
     return parser
 
 
@@ -63,15 +56,14 @@ def _export(front: argparse.Namespace) -> Path:
 
 
 def matrix_command_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    return front_parser(
+        add_help=True,
         prog="exportmatrix matrix",
         parents=[matrix_parser(add_help=False)],
         description="Run the environments of the default build (or the named releases), each in its nox "
         "session, from this directory, and merge their results into RESULTS/matrix.json with its reports. "
         "The same as `nox -s matrix` in a checkout of exportmatrix.",
     )
-    _front_options(parser)
-    return parser
 
 
 def matrix(argv: Sequence[str]) -> int:
@@ -82,14 +74,13 @@ def matrix(argv: Sequence[str]) -> int:
 
 
 def nox_command_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    return front_parser(
+        add_help=True,
         prog="exportmatrix nox",
         description="Run nox with the tool's own sessions (torch-2.4, matrix, ...; `--list` names them) from "
         "this directory; every other argument goes to nox, e.g. `exportmatrix nox --session torch-2.4 -- "
         "--behaviours my_cases.py`.",
     )
-    _front_options(parser)
-    return parser
 
 
 def nox(argv: Sequence[str]) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from exportmatrix.base import incomplete, read_matrix, write_matrix
+from exportmatrix.cli.options import add_options
 from exportmatrix.config import ConfigError, Environment, Locks, MatrixConfig, default_matrix, plan
 from exportmatrix.merge import aggregate, onto
 from exportmatrix.reports import terminal, write_reports
@@ -21,9 +22,6 @@ from exportmatrix.run import (
     Locked,
     ResultsLock,
     SessionOptions,
-    add_case_options,
-    add_locked_option,
-    add_selection_options,
     options_from,
     report_problems,
     reused_cells,
@@ -100,40 +98,8 @@ def matrix_parser(add_help: bool = True) -> argparse.ArgumentParser:
         description="Run the environments of the default build (or the named releases and builds), "
         "then merge their results into results/matrix.json and print a summary.",
     )
-    parser.add_argument("releases", nargs="*", help="releases of matrix.toml to run (default: all)")
-    parser.add_argument(
-        "--build",
-        dest="builds",
-        action="append",
-        help="builds to run, e.g. pypi,cpu (repeatable; default: default-builds of matrix.toml, else default-build)",
-    )
-    parser.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 2, help="suites run at once (default: one per CPU)"
-    )
-    parser.add_argument(
-        "--install-jobs",
-        type=int,
-        default=1,
-        help="environments installed at once, overlapping the suites (default: 1; "
-        "raise it where downloads, not the disk, are the bottleneck)",
-    )
-    parser.add_argument("--fresh", action="store_true", help="ignore earlier results: rerun every cell")
-    parser.add_argument(
-        "--download-python",
-        choices=("auto", "never", "always"),
-        default=None,
-        help="whether nox may download a Python that PATH, uv and pyenv do not have (nox's own option; "
-        "default: $NOX_DOWNLOAD_PYTHON, else auto)",
-    )
-    parser.add_argument(
-        "--cell-timeout",
-        type=float,
-        default=None,
-        help="seconds one cell may run (default: cell-timeout of matrix.toml)",
-    )
-    add_case_options(parser)
-    add_selection_options(parser)
-    add_locked_option(parser)
+    add_options(parser, "releases", "builds", "jobs", "install-jobs", "fresh", "download-python", "cell-timeout")
+    add_options(parser, "cases", "selection", "locked")
     return parser
 
 
@@ -175,12 +141,13 @@ def report_batch(batch: Batch, results: Path) -> None:
         )
 
 
-def session_options(
+def matrix_session_options(
     config: MatrixConfig, arguments: argparse.Namespace, invoked_from: Path, results: Path | None = None
 ) -> SessionOptions:
-    """The case files (matrix.toml's, then the command line's, checked before
-    anything is installed), packages, capture paths and shapes (the command
-    line's, else matrix.toml's) every session gets."""
+    """What the matrix hands every session (each reads it back from its posargs
+    with run/session.py's session_options): the case files (matrix.toml's, then
+    the command line's, checked before anything is installed), packages,
+    capture paths and shapes (the command line's, else matrix.toml's)."""
     options = options_from(arguments, config.case_files, invoked_from, config.selection, results)
     report_problems(options.problems)
     return options
@@ -191,7 +158,7 @@ def matrix_main(
 ) -> int:
     arguments = matrix_parser().parse_args(list(posargs))
     try:
-        options = session_options(config, arguments, invoked_from or Path.cwd(), results)
+        options = matrix_session_options(config, arguments, invoked_from or Path.cwd(), results)
         environments = chosen_environments(config, arguments, options.locks)
     except ConfigError as error:
         print("exportmatrix: %s" % error, file=sys.stderr)

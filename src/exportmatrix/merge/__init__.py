@@ -1,9 +1,6 @@
 """Merging: the environments' streams into one matrix, and comparing
 matrices (diff between two, drift from a baseline)."""
 
-import importlib
-from typing import Any
-
 from exportmatrix.merge.aggregate import Aggregated, aggregate, build_mismatch, expected_sessions, merge
 from exportmatrix.merge.baseline import (
     Baseline,
@@ -45,12 +42,3 @@ __all__ = [
     "verdict",
     "write_baseline",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # transitional: cli/commands.py still imports the diff's renderers from here;
-    # they are reports/diff.py's now (merge computes, reports render). Loaded by
-    # name so merge does not import reports; goes when that import moves.
-    if name in ("render_table", "render_packages"):
-        return getattr(importlib.import_module("exportmatrix.reports.diff"), name)
-    raise AttributeError("module %r has no attribute %r" % (__name__, name))

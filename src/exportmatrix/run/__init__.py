@@ -3,6 +3,17 @@ crash or timeout), overlap many environments' installs and suites, and hold
 one results folder for one run at a time."""
 
 from exportmatrix.run.batch import IN_BATCH, Batch, nox_command, reused_cells, run_batch
+from exportmatrix.run.bisect import (
+    Bisect,
+    Cell,
+    Observe,
+    Plan,
+    Step,
+    UsageError,
+    first_change,
+    plan_bisect,
+    releases_between,
+)
 from exportmatrix.run.incremental import environment_fingerprint, still_valid, suite_fingerprint
 from exportmatrix.run.index import IndexUnreachable, offered_releases, releases_in
 from exportmatrix.run.install import InstallResult, install
@@ -27,23 +38,32 @@ __all__ = [
     "INSTALL_ONLY",
     "IN_BATCH",
     "Batch",
+    "Bisect",
+    "Cell",
     "IndexUnreachable",
     "InstallResult",
     "Locked",
     "NoTorch",
     "NoxSession",
+    "Observe",
+    "Plan",
     "ResultsLock",
     "SessionOptions",
     "SessionRun",
+    "Step",
+    "UsageError",
     "add_case_options",
     "add_locked_option",
     "add_selection_options",
     "bytecode_cache_variables",
     "environment_fingerprint",
+    "first_change",
     "install",
     "nox_command",
     "offered_releases",
     "options_from",
+    "plan_bisect",
+    "releases_between",
     "releases_in",
     "report_problems",
     "resolve_cases",
