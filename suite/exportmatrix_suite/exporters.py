@@ -123,6 +123,44 @@ def _dynamo_export_has(parameter: str) -> bool:
     return parameter in inspect.signature(torch._dynamo.export).parameters
 
 
+# torch.nn's process-wide module hooks (private registries, the only place they
+# are kept): 2.4 and 2.5's non-strict export registers a buffer-registration
+# hook and leaves it registered when the export raises, after which every
+# buffer assignment in the process runs it (torch.compile then refuses to trace
+# it). One cell's failed capture must not decide the next cell's outcome.
+_GLOBAL_HOOKS = (
+    "_global_buffer_registration_hooks",
+    "_global_module_registration_hooks",
+    "_global_parameter_registration_hooks",
+    "_global_forward_pre_hooks",
+    "_global_forward_hooks",
+    "_global_backward_pre_hooks",
+    "_global_backward_hooks",
+)
+
+
+def global_hooks() -> Dict[str, List[int]]:
+    """The ids of the module hooks registered process-wide, by registry."""
+    from torch.nn.modules import module
+
+    found = {name: getattr(module, name, None) for name in _GLOBAL_HOOKS}
+    return {name: list(hooks) for name, hooks in found.items() if isinstance(hooks, dict)}
+
+
+def remove_hooks_added_since(before: Dict[str, List[int]]) -> List[str]:
+    """Remove the process-wide module hooks registered since `before`; their names."""
+    from torch.nn.modules import module
+
+    removed = []
+    for name, ids in global_hooks().items():
+        registry = getattr(module, name)
+        for hook_id in ids:
+            if hook_id not in before.get(name, ()):
+                hook = registry.pop(hook_id)
+                removed.append("%s %s" % (name.strip("_"), getattr(hook, "__qualname__", repr(hook))))
+    return removed
+
+
 def _has_torch_export() -> bool:
     """Whether torch.export exists; importing it also makes `torch.export`
     usable as an attribute in the snippets."""
@@ -185,8 +223,12 @@ class Exporter:
         _has_torch_export()
         namespace: Dict[str, Any] = {"torch": torch, "io": io, "os": os, "tempfile": tempfile}
         namespace.update(mod=module, args=args, DEVICE=_device_of(module, args))
+        hooks = global_hooks()
         try:
             exec(compile(self.snippet(args, dims), "<%s>" % self.name, "exec"), namespace)
+        except BaseException:
+            remove_hooks_added_since(hooks)  # a failed capture's leftovers (see _GLOBAL_HOOKS)
+            raise
         finally:
             self.captured(namespace)
         return Artifact(namespace["artifact"], namespace.get("program"), self.state_hidden)

@@ -89,3 +89,41 @@ def test_a_crashing_cell_gets_the_reproducer_its_started_line_named_and_it_crash
     script.write_text(text)
     done = subprocess.run([str(torch_python), str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == -signal.SIGSEGV, done.stderr[-2000:]
+
+
+LEAKY_CAPTURE = """
+import torch
+from torch.nn.modules import module
+from exportmatrix_suite.exporters import Exporter, global_hooks
+
+
+class Leaky(Exporter):
+    # what 2.4 and 2.5's non-strict export does when it raises mid-trace: a
+    # process-wide buffer-registration hook registered, never removed
+    name = "leaky"
+
+    def snippet(self, args, dims):
+        hook = "torch.nn.modules.module.register_module_buffer_registration_hook(lambda m, n, b: b)"
+        return hook + "\\nraise RuntimeError('the capture failed')"
+
+
+before = global_hooks()
+try:
+    Leaky().capture(torch.nn.Linear(2, 2), (torch.ones(2),), None)
+except RuntimeError:
+    pass
+print(before == global_hooks(), len(module._global_buffer_registration_hooks))
+"""
+
+
+def test_a_failed_capture_leaves_no_process_wide_module_hook_for_the_next_cell(torch_python, tmp_path):
+    """2.4 and 2.5's non-strict export leaves a buffer-registration hook behind
+    when it raises (buffer.data, buffer.to_same_dtype_then_in_place); torch.compile
+    of a later cell in the same process then refused to trace it, so the outcome of
+    buffer.augmented_assign / compile_fullgraph in 2.5 depended on what ran before."""
+    script = tmp_path / "leaky.py"
+    script.write_text(LEAKY_CAPTURE)
+    done = subprocess.run(
+        [str(torch_python), str(script)], capture_output=True, text=True, timeout=300, env={"PYTHONPATH": str(SUITE)}
+    )
+    assert done.stdout.split() == ["True", "0"], done.stdout + done.stderr[-2000:]
