@@ -30,6 +30,15 @@ def cell_key(observation: dict[str, Any]) -> CellKey:
     )
 
 
+def cell_name(observation: dict[str, Any]) -> tuple[str, ...]:
+    """A cell as people and baselines name it: (behaviour, exporter, device),
+    and the shapes where they are not static (a static cell keeps the name it
+    had before the shape axis, so older matrices and baselines compare)."""
+    name = (observation["behaviour"], observation["exporter"], observation["device"])
+    shapes = shapes_of(observation)
+    return name if shapes == STATIC else name + (shapes,)
+
+
 def cell_index(matrix: Matrix) -> dict[CellKey, dict[str, Any]]:
     """(environment, behaviour, exporter, device, shapes) → observation."""
     return {cell_key(o): o for o in matrix["observations"]}

@@ -16,7 +16,7 @@ from typing import Any, Union
 from exportmatrix.base import SCHEMA as MATRIX_SCHEMA
 from exportmatrix.base import SCHEMA_1 as MATRIX_SCHEMA_1
 from exportmatrix.base import SCHEMA_2 as MATRIX_SCHEMA_2
-from exportmatrix.base import STATIC, shapes_of, upgrade, write_json_atomically
+from exportmatrix.base import cell_name, upgrade, write_json_atomically
 
 SCHEMA = "exportmatrix-baseline/1"
 
@@ -32,9 +32,7 @@ def _session(environment: dict[str, Any]) -> str:
 def _key(environment: dict[str, Any], observation: dict[str, Any]) -> str:
     """`torch-2.4 / buffer.add_ / export_strict / cpu`, and ` / dynamic` after
     a dynamic cell: static cells keep the names they had before the shape axis."""
-    name = [_session(environment), observation["behaviour"], observation["exporter"], observation["device"]]
-    shapes = shapes_of(observation)
-    return " / ".join(name if shapes == STATIC else name + [shapes])
+    return " / ".join((_session(environment),) + cell_name(observation))
 
 
 def session_of(cell: str) -> str:

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from exportmatrix.base import STATIC, label, shapes_of
+from exportmatrix.base import cell_name, label
 
 Cell = tuple[str, ...]
-
-
-def cell_name(observation: dict[str, Any]) -> Cell:
-    """(behaviour, exporter, device), and the shapes where they are not static:
-    a static cell is named as before the shape axis, so a matrix without it
-    compares with one whose cells say "static"."""
-    cell = (observation["behaviour"], observation["exporter"], observation["device"])
-    shapes = shapes_of(observation)
-    return cell if shapes == STATIC else cell + (shapes,)
 
 
 def cells_by_key(matrix: dict[str, Any], environment: str | None = None) -> dict[Cell, dict[str, Any]]:
