@@ -95,6 +95,9 @@ def test_one_name_or_several_and_singular_or_plural_read_the_same():
     )
     assert normalise("Constant lifted_tensor_0 is mutated") == normalise("Constant L__self___shared is mutated")
     assert normalise("Unsupported: 'foo'") == "Unsupported: '…'"  # a quoted name keeps its quotes
+    # the word after a kind of state is a name only where it is not prose
+    assert one == "The tensor attribute … was assigned during export. Such attributes must be buffers"
+    assert normalise("buffers are not supported") == "buffers are not supported"
 
 
 LINK = {"ref": "pytorch/pytorch#1", "says": "a bug", "status": "bug", "behaviours": ["attr.a"]}

@@ -18,7 +18,9 @@ The rule, in the order observe() applies it:
    after each, its output and every observable value are frozen.
 3. Capture: another fresh instance runs the same warm-up calls and is captured;
    capture raising is `export-error` (and where capture changed the caller's
-   objects before it raised, the evidence names them: `changed_by_capture`).
+   objects before it raised, the evidence names them: `changed_by_capture`;
+   where it left process-wide registrations behind, which the exporter then
+   removed, the error says so as `left_by_capture` and so does the evidence).
 4. Two successive calls of the artifact, on the same objects capture was given
    (so what capture itself changed counts). A call raising is `run-error`,
    except the first call of a lazy exporter (torch.compile captures there),
@@ -180,7 +182,9 @@ class Exporter(Protocol):
         """The capture code, for the evidence (dims: see dynamic_dims(); None when static)."""
 
     def capture(self, module: Any, args: tuple, dims: Any) -> Artifact:
-        """Capture `module` called with `args`, the dimensions `dims` declared dynamic."""
+        """Capture `module` called with `args`, the dimensions `dims` declared
+        dynamic. Where it raises, the error may carry `left_by_capture`: what the
+        failed capture left registered process-wide (names), removed since."""
 
 
 class BehaviourBroken(Exception):
@@ -779,6 +783,9 @@ def _capture_and_compare(
         changed = _changed_by_capture(before, _held_state(behaviour, instance))
         if changed:  # the refusal still left the caller's objects changed
             failed["changed_by_capture"] = changed
+        left = getattr(error, "left_by_capture", None)
+        if left:  # or the process: registrations it never removed (the exporter removed them since)
+            failed["left_by_capture"] = [str(item) for item in left]
         return EXPORT_ERROR, failed
     evidence: Dict[str, Any] = {"signature_mutations": artifact.signature_mutations}
     changed = _changed_by_capture(before, _held_state(behaviour, instance))

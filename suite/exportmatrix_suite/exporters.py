@@ -226,8 +226,10 @@ class Exporter:
         hooks = global_hooks()
         try:
             exec(compile(self.snippet(args, dims), "<%s>" % self.name, "exec"), namespace)
-        except BaseException:
-            remove_hooks_added_since(hooks)  # a failed capture's leftovers (see _GLOBAL_HOOKS)
+        except BaseException as error:
+            left = remove_hooks_added_since(hooks)  # a failed capture's leftovers (see _GLOBAL_HOOKS)
+            if left:  # the cell's evidence names them (classify: left_by_capture)
+                error.left_by_capture = left  # type: ignore[attr-defined]
             raise
         finally:
             self.captured(namespace)

@@ -62,6 +62,25 @@ def test_a_capture_error_is_an_export_error_with_a_normalised_message():
     }
 
 
+def test_a_failed_capture_that_left_registrations_behind_says_which():
+    """An exporter that removed what its failed capture left registered
+    process-wide (a module hook) hands the names over on the error: the
+    evidence keeps them; an error without them adds nothing."""
+
+    def leaves_a_hook(module, args):
+        error = RuntimeError("trace failed")
+        error.left_by_capture = ["global_buffer_registration_hooks _map_assigned_buffer_to_proxy"]
+        raise error
+
+    observation = observe(COUNTER, StandInExporter("leaves a hook", leaves_a_hook), "cpu")
+    assert observation["outcome"] == "export-error"
+    assert observation["evidence"]["left_by_capture"] == [
+        "global_buffer_registration_hooks _map_assigned_buffer_to_proxy"
+    ]
+    plain = observe(COUNTER, StandInExporter("raises", raises_at_capture), "cpu")
+    assert "left_by_capture" not in plain["evidence"]
+
+
 @pytest.mark.parametrize("call", [1, 2])
 def test_an_error_when_called_is_a_run_error(call):
     observation = observe(COUNTER, StandInExporter("fails", raises_at_call(call)), "cpu")

@@ -21,8 +21,14 @@ from exportmatrix.reports.changes import Change
 # after the kind of state it is, object addresses, numbers
 _QUOTED = re.compile(r"""(['"`])(?:(?!\1).){1,120}\1""")
 _KINDS = r"attributes?|attr|buffers?|parameters?|globals?|inputs?|submodule|key|name|constant"
+# words that follow a kind of state in prose, never a name ("Such attributes must be…")
+_PROSE = r"(?:%s)\b" % "|".join(
+    "must are is was were be been can cannot could should will would may might do does did has have had not "
+    "and or of in on to for from with that which during after before as at by but".split()
+)
 _NAMED = re.compile(
-    r"\b((?:(?:module|%s)\s+)*(?:%s)\s+(?:named\s+|called\s+)?)[A-Za-z_][\w.\[\]']*" % (_KINDS, _KINDS), re.IGNORECASE
+    r"\b((?:(?:module|%s)\s+)*(?:%s)\s+(?:named\s+|called\s+)?)(?!%s)[A-Za-z_][\w.\[\]']*" % (_KINDS, _KINDS, _PROSE),
+    re.IGNORECASE,
 )
 _DOTTED = re.compile(r"\b(?:self|L|G|L\['self'\])\.[\w.]+")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
