@@ -26,13 +26,21 @@ TEMPLATED = (
 @pytest.fixture
 def matrix(tmp_path):
     cells = [
-        observation("attr.tensor_reassign", "dynamo_export", "export-error", dict(ERROR, reproducer=REPRODUCER)),
+        observation(
+            "attr.tensor_reassign",
+            "dynamo_export",
+            "export-error",
+            dict(ERROR, reproducer=REPRODUCER, left_by_capture=["global_buffer_registration_hooks hook"]),
+        ),
         observation("attr.tensor_reassign", "export_strict", "holds", {"reproducer": TEMPLATED}),
         observation(
             "attr.tensor_reassign",
             "compile_fullgraph",
             "diverges",
-            {"differences": [{"what": "attribute a", "after_call": 1, "eager": "1", "exported": "0"}]},
+            {
+                "differences": [{"what": "attribute a", "after_call": 1, "eager": "1", "exported": "0"}],
+                "read_back": ["buffer b"],
+            },
         ),
     ]
     write_stream(tmp_path / "envs", environment("torch-2.4.1-py3.11", "2.4", "2.4.1", reproducer_header=HEADER), cells)
@@ -65,6 +73,9 @@ def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
     assert error[2].startswith("message <script>window.pwned = 1</script><img src=x")
     assert browser.execute_script("return window.pwned") is None
     assert browser.find_elements(By.CSS_SELECTOR, "#evidence img") == []
+    fields = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#ev-fields dt, #ev-fields dd")]
+    left = fields.index("left registered by the failed capture (removed before the next cell)")
+    assert "global_buffer_registration_hooks hook" in fields[left + 1]
     reproducer = browser.find_element(By.ID, "ev-reproducer").get_attribute("textContent")
     assert reproducer == REPRODUCER
     # a reproducer whose first block was stored as the template comes back whole
@@ -73,6 +84,11 @@ def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
     browser.find_element(By.CSS_SELECTOR, '.path-tab[data-exporter="export_strict"]').click()
     browser.find_element(By.CSS_SELECTOR, 'td.cell[data-index="%d"]' % index).click()
     assert browser.find_element(By.ID, "ev-reproducer").get_attribute("textContent") == TEMPLATED
+    # an artifact's state read back after each call (AOTInductor's runner) is listed too
+    browser.find_element(By.CSS_SELECTOR, '.path-tab[data-exporter="compile_fullgraph"]').click()
+    browser.find_element(By.CSS_SELECTOR, 'td.cell[data-outcome="diverges"]').click()
+    fields = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#ev-fields dt, #ev-fields dd")]
+    assert "buffer b" in fields[fields.index("read back from the artifact after each call") + 1]
 
     root.joinpath("test-output").mkdir(exist_ok=True)
     assert browser.save_screenshot(str(root / "test-output" / "matrix-page.png"))

@@ -227,8 +227,10 @@
     fields.textContent = "";
     addField(fields, "reason", ev.reason);
     addField(fields, "changed by capture", ev.changed_by_capture);
+    addField(fields, "left registered by the failed capture (removed before the next cell)", ev.left_by_capture);
     addField(fields, "warnings", (ev.warnings || []).map(text));
     addField(fields, "graph signature mutations", ev.signature_mutations);
+    addField(fields, "read back from the artifact after each call", ev.read_back);
     addField(fields, "not observable (kept inside the artifact)", ev.not_observable);
     addField(fields, "dynamic shapes", ev.dynamic);
     addField(fields, "exit", ev.exit);
