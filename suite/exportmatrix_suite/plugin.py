@@ -36,6 +36,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from exportmatrix_suite.cases import load_case_files
+from exportmatrix_suite.cia_collection import materialize_once_per_collection
 from exportmatrix_suite.classify import SHAPES, normalise_message
 from exportmatrix_suite.declare import REGISTRY, Behaviour, selected
 from exportmatrix_suite.keys import cell_key, check_key
@@ -140,6 +141,7 @@ def pytest_configure(config):
         recorder.close()
         pytest.exit("torch does not import: %s" % failure, returncode=3)
     environment["dynamo_gc_after_compile"] = no_collection_after_compile()
+    environment["cia_materialized_once"] = materialize_once_per_collection()
     case_file_errors = load_case_files(case_files)
     import exportmatrix_suite.behaviours  # noqa: F401  (the catalogue joins REGISTRY; no torch yet)
 

@@ -111,9 +111,48 @@ def test_each_stream_records_the_collector_policy_its_suite_ran_with(run):
     for release in ("2.4", "2.10"):
         stream = results / "envs" / (environment(matrix, release)["id"] + ".jsonl")
         first = json.loads(stream.read_text().splitlines()[0])["environment"]
-        policy[release] = (first["gc_thresholds"], first["dynamo_gc_after_compile"])
-    # 2.10's dynamo collects after each compile unless told not to; 2.4's has no such setting
-    assert policy == {"2.4": ([100000, 20, 100], None), "2.10": ([100000, 20, 100], False)}
+        policy[release] = (first["gc_thresholds"], first["dynamo_gc_after_compile"], first["cia_materialized_once"])
+    # 2.10's dynamo collects after each compile unless told not to; 2.4's has no such setting,
+    # nor the operator collection that cia_collection.py changes
+    assert policy == {"2.4": ([100000, 20, 100], None, None), "2.10": ([100000, 20, 100], False, True)}
+
+
+# run in 2.10's environment: an operator library of its own with a
+# CompositeImplicitAutograd kernel, then torch's collection and the suite's
+SAME_COLLECTION = """
+import torch, torch.export
+import torch.export.exported_program as exported_program
+from torch._export import utils
+from exportmatrix_suite.cia_collection import materialize_once_per_collection
+library = torch.library.Library("emcheck", "DEF")
+library.define("twice(Tensor x) -> Tensor")
+library.impl("twice", lambda x: x * 2, "CompositeImplicitAutograd")
+original = utils._collect_all_valid_cia_ops
+assert materialize_once_per_collection() is True
+assert exported_program._collect_all_valid_cia_ops is utils._collect_all_valid_cia_ops is not original
+steps = []
+materialize = utils._materialize_cpp_cia_ops
+utils._materialize_cpp_cia_ops = lambda: (steps.append(1), materialize())
+original()
+utils._materialize_cpp_cia_ops = materialize
+print(len(steps), utils._collect_all_valid_cia_ops() == original())
+print(sorted(str(op) for op in original() if "emcheck" in str(op)))
+"""
+
+
+def test_the_suites_operator_collection_is_torchs_on_a_real_release(run, root):
+    done = subprocess.run(
+        [str(venv_python(root, "2.10")), "-c", SAME_COLLECTION],
+        cwd=root / "suite",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    steps, same = done.stdout.splitlines()[0].split()
+    assert int(steps) > 10  # torch's own collection materialises once per operator namespace
+    assert same == "True"
+    assert done.stdout.splitlines()[1] == "['emcheck.twice.default']"
 
 
 def test_a_release_that_does_not_exist_is_install_failed_with_the_reason(run):
