@@ -45,9 +45,8 @@ def main() -> None:
     import torch._dynamo
     import torch._inductor.compile_fx  # noqa: F401  (the namespaces the suite's process has)
     import torch.export
-    from torch._export import utils
-
     from exportmatrix_suite.cia_collection import materialize_once_per_collection
+    from torch._export import utils
 
     class OneBuffer(torch.nn.Module):
         def __init__(self) -> None:
