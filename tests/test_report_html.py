@@ -52,6 +52,11 @@ def matrix(tmp_path):
     return aggregate(tmp_path / "envs").matrix
 
 
+def panel_fields(browser):
+    """The open cell panel's evidence fields, each name followed by its value."""
+    return [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#ev-fields dt, #ev-fields dd")]
+
+
 def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
     page = tmp_path / "matrix.html"
     page.write_text(render(matrix), encoding="utf-8")
@@ -73,7 +78,7 @@ def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
     assert error[2].startswith("message <script>window.pwned = 1</script><img src=x")
     assert browser.execute_script("return window.pwned") is None
     assert browser.find_elements(By.CSS_SELECTOR, "#evidence img") == []
-    fields = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#ev-fields dt, #ev-fields dd")]
+    fields = panel_fields(browser)
     left = fields.index("left registered by the failed capture (removed before the next cell)")
     assert "global_buffer_registration_hooks hook" in fields[left + 1]
     reproducer = browser.find_element(By.ID, "ev-reproducer").get_attribute("textContent")
@@ -87,7 +92,7 @@ def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
     # an artifact's state read back after each call (AOTInductor's runner) is listed too
     browser.find_element(By.CSS_SELECTOR, '.path-tab[data-exporter="compile_fullgraph"]').click()
     browser.find_element(By.CSS_SELECTOR, 'td.cell[data-outcome="diverges"]').click()
-    fields = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#ev-fields dt, #ev-fields dd")]
+    fields = panel_fields(browser)
     assert "buffer b" in fields[fields.index("read back from the artifact after each call") + 1]
 
     root.joinpath("test-output").mkdir(exist_ok=True)
