@@ -8,7 +8,7 @@ import textwrap
 from exportmatrix.base import SUITE_DIR, compact, write_matrix
 from exportmatrix.cli import main
 from exportmatrix.repro import MAX_LINES, short_reproducer, undecidable
-from exportmatrix.repro.short import non_blank, parts
+from exportmatrix.repro.short import non_blank, parts, state_names
 
 
 def _template() -> str:
@@ -102,6 +102,16 @@ def test_a_short_reproducer_is_short_imports_torch_only_and_names_the_state():
     assert STRICT.split("\n")[0] in text and "(torch.randn(4),)" in text and "def _x" not in text
     assert text.rstrip().endswith('print("OUTCOME:", outcome or "holds")')
     assert "recorded diverges (attribute n)" in text.splitlines()[0]
+
+
+def test_a_declared_pattern_is_left_to_the_evidence_which_names_each_state_that_differs():
+    held, cell = matrix(full(), evidence=DIFFERS)
+    (declared,) = held["behaviours"]
+    declared["mutates"] = ["buffer **.running_mean", "attribute n", "buffer *"]  # patterns name no one state
+    assert state_names(held, cell) == ["attribute n"]
+    text = short_reproducer(held, cell)
+    assert text is not None and "**" not in text and "'attribute n': getattr(artifact, 'n'" in text
+    ast.parse(text)
 
 
 def test_dynamic_cells_grow_their_inputs_as_the_suite_does():

@@ -66,11 +66,12 @@ sampled or truncated.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import time
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Protocol, Tuple
 
 # -- the outcomes this rule produces (the host adds crash and timeout) -------
 
@@ -92,6 +93,18 @@ MAX_WARNINGS = 10
 # bools are the same only when equal.
 REL_TOL = 1.3e-6
 ABS_TOL = 1e-5
+
+# -- numerics: a float tensor judged against a float64 reference --------------
+# A float tensor that differs by the rule above may still be the same
+# computation rounded another way (a compiler fuses, reorders and picks other
+# kernels). It is then judged as PyTorch's accuracy gate judges it
+# (torch._dynamo.utils.same with fp64_ref): the artifact's root-mean-square
+# error to a float64 eager run must be within a small multiple of eager fp32's
+# own error to that run, plus NUMERICS_TOL / 10 (see within_numerics). A lost
+# or wrong update is far outside that bound; a compiler's noise is inside it.
+NUMERICS_TOL = 1e-4  # same()'s default tol
+FLOAT_DTYPES = ("torch.float32", "torch.float16", "torch.bfloat16", "torch.float64")
+HALF_DTYPES = ("torch.float16", "torch.bfloat16")
 
 # Nesting deeper than this freezes by class and normalised repr (see freeze).
 MAX_DEPTH = 12
@@ -467,6 +480,114 @@ def same(a: Any, b: Any) -> bool:
     return difference(a, b) is None
 
 
+def _rmse(reference: List[Any], values: List[Any]) -> float:
+    total = 0.0
+    for r, v in zip(reference, values):
+        total += (float(r) - float(v)) ** 2
+    return math.sqrt(total / max(len(values), 1))
+
+
+def numerics_bound(dtype: str, shape: Tuple[int, ...], eager_error: float) -> float:
+    """How far from the float64 reference an artifact's float tensor may be:
+    same()'s multiplier (3 for half precision, for under 1000 elements and for
+    4-d tensors whose last two dimensions are 1; else 2) times eager fp32's own
+    error, plus NUMERICS_TOL / 10."""
+    count = 1
+    for size in shape:
+        count *= size
+    small = count < 1000 or (len(shape) == 4 and shape[-1] == shape[-2] == 1)
+    multiplier = 3.0 if dtype in HALF_DTYPES or small else 2.0
+    return multiplier * eager_error + NUMERICS_TOL / 10.0
+
+
+def within_numerics(eager: tuple, exported: tuple, reference: tuple) -> Optional[Dict[str, Any]]:
+    """How a float tensor the artifact gave that differs from eager's by the
+    exact rule fares against the float64 reference (three frozen tensors of
+    one shape): {"error": its RMSE to the reference, "eager_error": eager's,
+    "bound": numerics_bound(...), "within": error <= bound}; None where the
+    rule does not apply (not a float tensor, shapes differ, no data). A NaN
+    the reference does not have is never within."""
+    if not (_is_tagged(eager, "tensor") and _is_tagged(exported, "tensor") and _is_tagged(reference, "tensor")):
+        return None
+    if eager[1] != exported[1] or eager[1] not in FLOAT_DTYPES or reference[1] not in FLOAT_DTYPES:
+        return None
+    if not eager[2] == exported[2] == reference[2]:
+        return None
+    values = (eager[4], exported[4], reference[4])
+    if any(isinstance(v, str) for v in values) or not len(values[0]) == len(values[1]) == len(values[2]):
+        return None
+    if any(isinstance(v, complex) for v in values[1]):
+        return None
+    eager_error, error = _rmse(values[2], values[0]), _rmse(values[2], values[1])
+    bound = numerics_bound(eager[1], tuple(eager[2]), eager_error)
+    within = not math.isnan(error) and error <= bound
+    if math.isnan(error) and math.isnan(eager_error):  # both NaN where the reference is not: the same failure
+        within = True
+    return {"error": error, "eager_error": eager_error, "bound": bound, "within": within}
+
+
+def _numerics_pairs(a: Any, b: Any, ref: Any, path: str) -> Optional[List[Tuple[str, Any, Any, Any]]]:
+    """The (path, eager, exported, reference) float tensors at which `a` and `b`
+    differ, walking the three frozen values together; None where they differ
+    anywhere else (a dtype, a length, an integer, a name), which no float64
+    reference can excuse."""
+    if difference(a, b) is None:
+        return []
+    if _is_tagged(a, "tensor") and _is_tagged(b, "tensor"):
+        ref = ref[1] if _is_tagged(ref, "parameter") else ref  # a read-back name is judged by value
+        return [(path, a, b, ref)] if a[1] == b[1] and a[1] in FLOAT_DTYPES else None
+    if _is_tagged(a, "parameter") and _is_tagged(b, "parameter"):
+        if a[2] != b[2]:
+            return None
+        return _numerics_pairs(a[1], b[1], ref[1] if _is_tagged(ref, "parameter") else ref, path)
+    if not (isinstance(a, tuple) and isinstance(b, tuple) and a and b and a[0] == b[0] and len(a) == len(b)):
+        return None
+    if a[0] == "dict":
+        if [k for k, _ in a[1]] != [k for k, _ in b[1]]:
+            return None
+        refs = dict(ref[1]) if _is_tagged(ref, "dict") else {}
+        items = [("%s[%s]" % (path, k), x, y, refs.get(k, MISSING)) for (k, x), (_, y) in zip(a[1], b[1])]
+    elif a[0] == "object":
+        if a[1] != b[1] or a[2] != "attributes" or b[2] != "attributes":
+            return None
+        if [n for n, _ in a[3]] != [n for n, _ in b[3]]:
+            return None
+        refs = dict(ref[3]) if _is_tagged(ref, "object") and len(ref) == 4 and ref[2] == "attributes" else {}
+        items = [(path + "." + n, x, y, refs.get(n, MISSING)) for (n, x), (_, y) in zip(a[3], b[3])]
+    elif len(a) == 2 and isinstance(a[1], tuple) and isinstance(b[1], tuple) and len(a[1]) == len(b[1]):
+        refs_seq = ref[1] if isinstance(ref, tuple) and len(ref) == 2 and isinstance(ref[1], tuple) else ()
+        refs_list = list(refs_seq) if len(refs_seq) == len(a[1]) else [MISSING] * len(a[1])
+        items = [("%s[%d]" % (path, i), x, y, r) for i, (x, y, r) in enumerate(zip(a[1], b[1], refs_list))]
+    else:
+        return None
+    found: List[Tuple[str, Any, Any, Any]] = []
+    for item_path, x, y, r in items:
+        inner = _numerics_pairs(x, y, r, item_path)
+        if inner is None:
+            return None
+        found += inner
+    return found
+
+
+def judge_numerics(a: Any, b: Any, reference: Any) -> Optional[Dict[str, Any]]:
+    """Whether every difference between eager's frozen value `a` and the
+    artifact's `b` is a float tensor within_numerics of the float64
+    reference's counterpart: the worst such judgement (by error over bound,
+    with its "where" inside the value), or None where any difference is not."""
+    pairs = _numerics_pairs(a, b, reference, "")
+    if not pairs:
+        return None
+    worst: Optional[Dict[str, Any]] = None
+    for path, x, y, r in pairs:
+        judged = within_numerics(x, y, r)
+        if judged is None or not judged["within"]:
+            return None
+        ratio = judged["error"] / judged["bound"] if judged["bound"] else 0.0
+        if worst is None or ratio > worst["ratio"]:
+            worst = dict(judged, ratio=ratio, where=path)
+    return worst
+
+
 def describe(value: Any, limit: int = 120) -> str:
     """A short human-readable rendering of a frozen value."""
     if _is_tagged(value, "tensor") and len(value) == 5:
@@ -647,21 +768,60 @@ def _mark_when(differences: List[Dict[str, Any]], changed_by_capture: List[str])
         entry["arose"] = first.setdefault(entry["what"], during)
 
 
-def _differences(call: int, eager: Observed, exported: Observed) -> List[Dict[str, Any]]:
-    """What differs after call `call`: each entry says what, eager's and the
-    exported value, and where inside the value (when it is not a plain value)."""
-    found = []
-    where = difference(eager[0], exported[0])
-    if where is not None:
-        entry = {"what": "output of call %d" % call, "eager": describe(eager[0]), "exported": describe(exported[0])}
-        found.append(dict(entry, where=where) if where else entry)
+Compared = Tuple[str, Optional[int], Any, Any]  # what, the call after which (None: an output), eager's, the artifact's
+
+
+def _compared(call: int, eager: Observed, exported: Observed) -> List[Compared]:
+    """Everything compared after call `call`: its output, then each state name."""
+    found: List[Compared] = [("output of call %d" % call, None, eager[0], exported[0])]
     for key in list(eager[1]) + [k for k in exported[1] if k not in eager[1]]:
-        a, b = eager[1].get(key, MISSING), exported[1].get(key, MISSING)
-        where = difference(a, b)
-        if where is not None:
-            entry = {"what": key, "after_call": call, "eager": describe(a), "exported": describe(b)}
-            found.append(dict(entry, where=where) if where else entry)
+        found.append((key, call, eager[1].get(key, MISSING), exported[1].get(key, MISSING)))
     return found
+
+
+def _reference_value(trace: List[Observed], what: str, call: int) -> Any:
+    """The float64 run's counterpart of `what` after call `call`."""
+    output, state = trace[call - 1]
+    return output if what.startswith("output of call ") else state.get(what, MISSING)
+
+
+def _differences(
+    call: int, eager: Observed, exported: Observed, float64: Optional[Callable[[], Optional[List[Observed]]]] = None
+) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    """What differs after call `call`, and what differs only within numerics.
+    A difference entry says what, eager's and the exported value, and where
+    inside the value (when it is not a plain value). A float tensor that
+    differs is first judged against the float64 reference (`float64()`, run
+    only when needed; None where there is none): within its bound, it is a
+    numerics entry (what, the call, the largest error and its bound), not a
+    difference."""
+    found, numerics = [], []
+    for what, after, a, b in _compared(call, eager, exported):
+        where = difference(a, b)
+        if where is None:
+            continue
+        trace = float64() if float64 is not None and _has_float_tensor(a) else None
+        judged = judge_numerics(a, b, _reference_value(trace, what, call)) if trace is not None else None
+        if judged is not None:
+            entry = {"what": what, "call": call, "error": judged["error"], "bound": judged["bound"]}
+            entry["eager_error"] = judged["eager_error"]
+            numerics.append(dict(entry, where=judged["where"]) if judged["where"] else entry)
+            continue
+        entry: Dict[str, Any] = {"what": what}
+        if after is not None:
+            entry["after_call"] = after
+        entry.update(eager=describe(a), exported=describe(b))
+        found.append(dict(entry, where=where) if where else entry)
+    return found, numerics
+
+
+def _has_float_tensor(value: Any) -> bool:
+    """Whether a frozen value holds a float tensor somewhere (only then can numerics excuse a difference)."""
+    if _is_tagged(value, "tensor"):
+        return len(value) == 5 and value[1] in FLOAT_DTYPES
+    if isinstance(value, tuple):
+        return any(_has_float_tensor(item) for item in value)
+    return False
 
 
 def _fresh(behaviour: Behaviour, device: str) -> Instance:
@@ -710,14 +870,74 @@ def eager_trace(behaviour: Behaviour, device: str, shapes: str = STATIC) -> List
     try:
         instance = _fresh(behaviour, device)
         dims = dynamic_dims(instance.args, behaviour.dynamic_dims) if shapes == DYNAMIC else None
-        observed = []
-        for call, args in enumerate(_call_args(instance, dims), start=1):
-            if call > 1:
-                _between_calls(behaviour, instance.module)
-            observed.append(_observe_call(behaviour, instance.module, instance, None, args))
-        return observed
+        return _calls(behaviour, instance, dims)
     except Exception as error:
         raise BehaviourBroken("%s: eager run raised %r" % (behaviour.id, error)) from error
+
+
+def _calls(behaviour: Behaviour, instance: Instance, dims: Any) -> List[Observed]:
+    """The successive eager calls of an instance, each observed."""
+    observed = []
+    for call, args in enumerate(_call_args(instance, dims), start=1):
+        if call > 1:
+            _between_calls(behaviour, instance.module)
+        _seed_call(behaviour, call)
+        observed.append(_observe_call(behaviour, instance.module, instance, None, args))
+    return observed
+
+
+def _seed_call(behaviour: Behaviour, call: int) -> None:
+    """Seed the global generator as before call `call` on every side (eager,
+    float64, artifact), so that a module drawing random numbers draws the
+    same ones: randomness is not a divergence."""
+    seed = getattr(behaviour, "seed_call", None)
+    if seed is not None:
+        seed(call)
+
+
+# float64_trace's results, by the same key as _EAGER
+_FLOAT64: Dict[Tuple[int, str, str], Tuple[Behaviour, Tuple[Optional[List[Observed]], Optional[str]]]] = {}
+
+
+def shared_float64_trace(
+    behaviour: Behaviour, device: str, shapes: str = STATIC
+) -> Tuple[Optional[List[Observed]], Optional[str]]:
+    """float64_trace, computed once per process for each behaviour, device and shapes."""
+    key = (id(behaviour), device, shapes)
+    if key not in _FLOAT64:
+        _FLOAT64[key] = (behaviour, float64_trace(behaviour, device, shapes))
+    return _FLOAT64[key][1]
+
+
+def float64_trace(
+    behaviour: Behaviour, device: str, shapes: str = STATIC
+) -> Tuple[Optional[List[Observed]], Optional[str]]:
+    """The reference for numerics: eager_trace of the same behaviour in float64
+    (the behaviour's instantiate_float64(device): the fresh instance with its
+    floating state and inputs in float64), its random draws made as the fp32
+    run makes them (the behaviour's float64_draws(), a context, where it has
+    one); or None and why there is none (a module that cannot run in float64)."""
+    make = getattr(behaviour, "instantiate_float64", None)
+    if make is None:
+        return None, "the behaviour has no float64 form"
+    draws = getattr(behaviour, "float64_draws", None)
+    try:
+        behaviour.reset()
+        instance = make(device)
+        with draws() if draws is not None else _no_context():
+            for _ in range(behaviour.warmup_calls):
+                instance.module(*instance.args)
+            dims = dynamic_dims(instance.args, behaviour.dynamic_dims) if shapes == DYNAMIC else None
+            return _calls(behaviour, instance, dims), None
+    except Exception as error:
+        return None, "it cannot run in float64: %s: %s" % (type(error).__name__, normalise_message(str(error)))
+    finally:
+        behaviour.reset()
+
+
+@contextlib.contextmanager
+def _no_context() -> Iterator[None]:
+    yield
 
 
 def _call_failed(exporter: Exporter, call: int, error: Exception) -> Tuple[str, Dict[str, Any]]:
@@ -770,8 +990,16 @@ def _readable(names: List[str], read: Dict[str, Any]) -> List[str]:
     return [name for name in names if name.split(" ", 1)[0] in READ_BACK_KINDS and name.split(" ", 1)[1] in read]
 
 
+Float64 = Callable[[], Optional[List[Observed]]]  # the float64 reference, run when first asked for
+
+
 def _capture_and_compare(
-    behaviour: Behaviour, exporter: Exporter, instance: Instance, expected: List[Observed], dims: Any
+    behaviour: Behaviour,
+    exporter: Exporter,
+    instance: Instance,
+    expected: List[Observed],
+    dims: Any,
+    float64: Optional[Float64] = None,
 ) -> Tuple[str, Dict[str, Any]]:
     """Capture the instance, call the artifact CALLS times, compare with eager."""
     calls = _call_args(instance, dims)
@@ -788,6 +1016,9 @@ def _capture_and_compare(
             failed["left_by_capture"] = [str(item) for item in left]
         return EXPORT_ERROR, failed
     evidence: Dict[str, Any] = {"signature_mutations": artifact.signature_mutations}
+    switches = getattr(artifact, "switches", None)
+    if switches:  # what the comparison switched on in the compiler (inductor's fallback_random)
+        evidence["switches"] = dict(switches)
     changed = _changed_by_capture(before, _held_state(behaviour, instance))
     if changed:  # whatever the outcome: exporting touched the caller's objects
         evidence["changed_by_capture"] = changed
@@ -795,10 +1026,11 @@ def _capture_and_compare(
     module_names = sorted(set(expected[0][1]) - set(_hidden(expected[0])[1]))
     if artifact.state_hidden:
         evidence["not_observable"] = module_names
-    differences: List[Dict[str, Any]] = []
+    compared: List[Tuple[int, Observed, Observed]] = []
     for call in range(1, CALLS + 1):
         if call > 1:
             _between_calls(behaviour, instance.module)
+        _seed_call(behaviour, call)
         try:
             observed = _observe_call(behaviour, artifact.call, instance, artifact.user_view, calls[call - 1])
         except Exception as error:
@@ -814,12 +1046,139 @@ def _capture_and_compare(
             reference, observed = _read_back(reference, observed, read)
         elif artifact.state_hidden:
             reference, observed = _hidden(reference), _hidden(observed)
-        differences += _differences(call, reference, observed)
+        compared.append((call, reference, observed))
+    # judged after the last call: the float64 run resets and changes the state outside the module
+    differences: List[Dict[str, Any]] = []
+    numerics: List[Dict[str, Any]] = []
+    for call, reference, observed in compared:
+        found, within = _differences(call, reference, observed, float64)
+        differences += found
+        numerics += within
+    owners = _owners(instance.module)
+    if numerics:
+        evidence["numerics"] = group_numerics(numerics, owners)
     if differences:
         _mark_when(differences, changed)
-        evidence["differences"] = differences[:MAX_DIFFERENCES]
+        groups = group_differences(differences, owners)
+        evidence["difference_groups"] = groups
+        evidence["differences"] = _kept(differences, owners)
         return DIVERGES, evidence
     return HOLDS, evidence
+
+
+# -- evidence a person reads: differences grouped by kind ---------------------
+
+
+def _owners(module: Any) -> Dict[str, str]:
+    """Each submodule's dotted name and its class's name ("layer1.0.bn1": "BatchNorm2d")."""
+    try:
+        return {name: type(sub).__name__ for name, sub in module.named_modules()}
+    except Exception:
+        return {}
+
+
+def _kind_and_name(what: str) -> Tuple[str, str, str]:
+    """A compared name as (kind, owner's dotted name, leaf): "buffer
+    layer1.0.bn1.num_batches_tracked" -> ("buffer", "layer1.0.bn1",
+    "num_batches_tracked"); an output or an input is its own leaf."""
+    if what.startswith("output of call "):
+        return "output", "", what
+    for kind in sorted(STATE_KINDS, key=len, reverse=True):
+        if what.startswith(kind + " "):
+            name = what[len(kind) + 1 :]
+            if kind in MODULE_STATE_KINDS and "." in name:
+                owner, _, leaf = name.rpartition(".")
+                return kind, owner, leaf
+            return kind, "", name
+    return "", "", what
+
+
+def _group_key(what: str, owners: Dict[str, str]) -> Tuple[str, str, str]:
+    kind, owner, leaf = _kind_and_name(what)
+    return kind, leaf, owners.get(owner, "") if owner else ""
+
+
+def _plural(count: int, word: str) -> str:
+    return "%d %s" % (count, word if count == 1 or word.endswith("s") else word + "s")
+
+
+def _members(kind: str, leaf: str, owner_class: str, names: List[str]) -> str:
+    """How a group's members read: "`num_batches_tracked` of 20 BatchNorm2ds"."""
+    if len(names) == 1:
+        return names[0]
+    return "%s `%s` of %s" % (kind, leaf, _plural(len(names), owner_class or "modules"))
+
+
+def group_differences(differences: List[Dict[str, Any]], owners: Dict[str, str]) -> List[Dict[str, Any]]:
+    """The differences grouped by kind: one group per kind of state, name
+    within its owner, owner's class and call (every BatchNorm's
+    `num_batches_tracked` after call 2 is one group). Each group has its
+    count, every member's name, eager's and the artifact's value (those of its
+    first member, and whether all members agree on them) and a line a person
+    reads. No group is ever left out."""
+    groups: Dict[Tuple[Any, ...], Dict[str, Any]] = {}
+    for entry in differences:
+        key = _group_key(entry["what"], owners) + (entry.get("after_call"),)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {"kind": key[0], "name": key[1], "owner": key[2] or None, "names": []}
+            group.update({k: entry[k] for k in ("after_call", "arose", "eager", "exported", "where") if k in entry})
+            group["same_values"] = True
+        elif (entry["eager"], entry["exported"]) != (group["eager"], group["exported"]):
+            group["same_values"] = False
+        group["names"].append(entry["what"])
+    found = []
+    for (kind, leaf, owner_class, after), group in groups.items():
+        group["count"] = len(group["names"])
+        values = "eager %s, exported %s" % (group["eager"], group["exported"])
+        if not group["same_values"]:
+            values = "e.g. %s: %s" % (group["names"][0], values)
+        when = " after call %d" % after if after is not None else ""
+        group["summary"] = "%s: %s%s" % (_members(kind, leaf, owner_class, group["names"]), values, when)
+        found.append(group)
+    return found
+
+
+def group_numerics(numerics: List[Dict[str, Any]], owners: Dict[str, str]) -> List[Dict[str, Any]]:
+    """The float tensors judged within numerics, grouped as group_differences
+    groups (over both calls): count, names, the largest error and the bound
+    it was judged against, and a line a person reads."""
+    groups: Dict[Tuple[str, str, str], Dict[str, Any]] = {}
+    for entry in numerics:
+        key = _group_key(entry["what"], owners)
+        if key[0] == "output":
+            key = ("output", "output", "")
+        group = groups.setdefault(key, {"kind": key[0], "name": key[1], "owner": key[2] or None, "names": []})
+        if entry["what"] not in group["names"]:
+            group["names"].append(entry["what"])
+        if "error" not in group or entry["error"] > group["error"]:
+            group.update(error=entry["error"], bound=entry["bound"], eager_error=entry["eager_error"])
+            group["worst"] = "%s after call %d" % (entry["what"], entry["call"])
+    found = []
+    for (kind, leaf, owner_class), group in groups.items():
+        group["count"] = len(group["names"])
+        who = "the output" if kind == "output" else _members(kind, leaf, owner_class, group["names"])
+        group["summary"] = "%s within numerics (largest error %.2g, bound %.2g; eager's own %.2g)" % (
+            who,
+            group["error"],
+            group["bound"],
+            group["eager_error"],
+        )
+        found.append(group)
+    return found
+
+
+def _kept(differences: List[Dict[str, Any]], owners: Dict[str, str]) -> List[Dict[str, Any]]:
+    """The differences listed one by one, at most MAX_DIFFERENCES: the first
+    of each group before any second one, in the order they were found (the
+    groups name every one)."""
+    seen, firsts, rest = set(), [], []
+    for index, entry in enumerate(differences):
+        key = _group_key(entry["what"], owners) + (entry.get("after_call"),)
+        (rest if key in seen else firsts).append(index)
+        seen.add(key)
+    chosen = set((firsts + rest)[:MAX_DIFFERENCES])
+    return [entry for index, entry in enumerate(differences) if index in chosen]
 
 
 def _warning_texts(caught: list) -> List[str]:
@@ -862,10 +1221,12 @@ def observe(
     shapes: str = STATIC,
     clock: Callable[[], float] = time.perf_counter,
     eager: Callable[[Behaviour, str, str], List[Observed]] = eager_trace,
+    float64: Callable[[Behaviour, str, str], Tuple[Optional[List[Observed]], Optional[str]]] = float64_trace,
 ) -> Dict[str, Any]:
     """Run one cell and return {"outcome": ..., "evidence": {...}}; `eager`
     gives the reference (shared_eager_trace shares it between the cells of a
-    behaviour)."""
+    behaviour), `float64` the reference for numerics, run only where a float
+    tensor differs (shared_float64_trace shares it)."""
     if shapes not in SHAPES:
         raise ValueError("shapes must be one of %s, not %r" % (", ".join(SHAPES), shapes))
     reason = (
@@ -883,10 +1244,21 @@ def observe(
         return {"outcome": UNSUPPORTED, "evidence": {"reason": _fails_at_other_sizes(broken)}}
     instance = _fresh(behaviour, device)
     dims = dynamic_dims(instance.args, behaviour.dynamic_dims) if shapes == DYNAMIC else None
+    asked: Dict[str, Any] = {}
+
+    def reference() -> Optional[List[Observed]]:
+        if "trace" not in asked:
+            with warnings.catch_warnings():  # its warnings are not the capture's
+                warnings.simplefilter("ignore")
+                asked["trace"], asked["why_not"] = float64(behaviour, device, shapes)
+        return asked["trace"]
+
     started = clock()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        outcome, evidence = _capture_and_compare(behaviour, exporter, instance, expected, dims)
+        outcome, evidence = _capture_and_compare(behaviour, exporter, instance, expected, dims, reference)
+    if asked.get("why_not"):  # a float tensor differed, and no float64 run could judge it
+        evidence["float64_reference"] = asked["why_not"]
     evidence["warnings"] = _warning_texts(caught)
     evidence["duration_s"] = round(clock() - started, 4)
     evidence["exporter_detail"] = exporter.detail(instance.args, dims)

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from exportmatrix_suite.axes import axis_problems
-from exportmatrix_suite.classify import INPUT_KIND, STATE_KINDS
+from exportmatrix_suite.classify import INPUT_KIND
+from exportmatrix_suite.state_patterns import compare, describe, entry_problem, split_entry
 
 SEED = 0
 CATALOGUE_FOLDER = "exportmatrix_suite/behaviours/"  # as Source.file records it
@@ -65,13 +66,10 @@ def state_kind(name: str) -> Optional[str]:
     """The kind of a state name ("buffer buf" -> "buffer", "class attribute
     calls" -> "class attribute"), or None when the kind is not one the
     classifier knows; an input's name must be its position."""
-    for kind in sorted(STATE_KINDS, key=len, reverse=True):
-        if name.startswith(kind + " ") and name[len(kind) + 1 :].strip():
-            rest = name[len(kind) + 1 :]
-            if kind == INPUT_KIND and not rest.isdigit():
-                return None
-            return kind
-    return None
+    split = split_entry(name)
+    if split is None or (split[0] == INPUT_KIND and not split[1].isdigit()):
+        return None
+    return split[0]
 
 
 @dataclass(frozen=True)
@@ -109,7 +107,8 @@ class Behaviour:
     seed_test: Optional[str] = None  # the upstream test it comes from, if any
     warmup_calls: int = 0  # eager calls on the module before it is captured
     # what an eager call changes, by the classifier's state names ("buffer buf",
-    # "attribute n", "input 0", "global TOTALS"); empty for a no-mutation control
+    # "attribute n", "input 0", "global TOTALS") or patterns of them ("buffer
+    # *.running_mean", "buffer net.**": state_patterns.py); empty for a no-mutation control
     mutates: Tuple[str, ...] = ()
     # state outside the module (globals, closures, class attributes)
     extra_reset: Callable[[], None] = field(default=_no_reset)
@@ -149,6 +148,31 @@ class Behaviour:
         module = self.module_class().to(device)
         args = tuple(_to_device(arg, device) for arg in self.make_inputs())
         return Instance(module, args)
+
+    def instantiate_float64(self, device: str) -> Instance:
+        """The same fresh instance with its floating state and inputs in float64
+        (the reference numerics are judged against; see float64.py)."""
+        import torch
+
+        from exportmatrix_suite.float64 import to_float64
+
+        instance = self.instantiate(device)
+        return Instance(instance.module.to(dtype=torch.float64), to_float64(instance.args))
+
+    def float64_draws(self) -> Any:
+        """The context the float64 run draws its random numbers in."""
+        from exportmatrix_suite.float64 import float32_draws
+
+        return float32_draws()
+
+    def seed_call(self, call: int) -> None:
+        """Seed the global generator before call `call` (every side alike)."""
+        import torch
+
+        # the CPU's generator alone where no accelerator is in use (see instantiate)
+        torch.random.default_generator.manual_seed(SEED + call)
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            torch.cuda.manual_seed_all(SEED + call)
 
     def reset(self) -> None:
         self.extra_reset()
@@ -198,14 +222,9 @@ def _problems(declared: Behaviour) -> List[str]:
     elif declared.warmup_calls < 0:
         found.append("warmup_calls must not be negative")
     if not isinstance(declared.mutates, tuple):
-        found.append("mutates must be a tuple of state names")
+        found.append("mutates must be a tuple of state names (or patterns of them, see state_patterns.py)")
     else:
-        kinds = ", ".join(repr(kind + " …") for kind in STATE_KINDS)
-        found += [
-            "mutates names %r, whose kind is none of %s" % (name, kinds)
-            for name in declared.mutates
-            if not isinstance(name, str) or state_kind(name) is None
-        ]
+        found += [problem for problem in map(entry_problem, declared.mutates) if problem]
     if declared.dynamic_dims is not None and (
         not isinstance(declared.dynamic_dims, tuple) or not all(map(_dimension, declared.dynamic_dims))
     ):
@@ -302,22 +321,21 @@ def where(declared: Behaviour) -> str:
 
 
 def mutates_problem(declared: Behaviour, changed: Sequence[str]) -> Optional[str]:
-    """Why the state an eager run changed does not match what `mutates` names,
-    or None when it matches."""
-    named, did = set(declared.mutates), set(changed)
-    if named == did:
+    """Why the state an eager run changed does not match what `mutates` names
+    (each changed name matched by an entry, each entry matching a changed
+    name; see state_patterns.py), or None when it matches. The message's
+    first line says what disagrees; the rest, at most about ten lines,
+    groups what was found by entry and by kind of name."""
+    lines = describe(compare(declared.mutates, changed))
+    if not lines:
         return None
-    parts = ["behaviour %r, declared in %s:" % (declared.id, where(declared))]
-    if named - did:
-        parts.append(
-            "the eager run did not change %s, which mutates names;" % ", ".join(map(repr, sorted(named - did)))
-        )
-    if did - named:
-        parts.append("it changed %s, which mutates does not name;" % ", ".join(map(repr, sorted(did - named))))
-    parts.append(
-        "what it changed: %s (mutates=%r)" % (", ".join(map(repr, sorted(did))) or "nothing", tuple(declared.mutates))
-    )
-    return " ".join(parts)
+    entries = _shown_entries(declared.mutates)
+    lines.insert(1, "  behaviour %r, declared in %s; %s" % (declared.id, where(declared), entries))
+    return "\n".join(lines)
+
+
+def _shown_entries(entries: Tuple[str, ...], most: int = 4) -> str:
+    return "mutates=%r" % (tuple(entries),) if len(entries) <= most else "mutates has %d entries" % len(entries)
 
 
 USER_TAGS = ("user",)  # a case file's behaviour without tags: a model author's own

@@ -56,6 +56,7 @@ class Artifact:
         self.user_view = None if state_hidden else artifact
         self.signature_mutations = signature_mutations(program) if program is not None else None
         self.state_hidden = state_hidden
+        self.switches: Dict[str, str] = {}  # what the comparison switched on (Exporter.switches)
         # where the artifact keeps its own state and the capture code gave it a
         # way to read that back after a call (AOTInductor's runner): that way
         self.state_readback = getattr(artifact, "read_state", None) if state_hidden else None
@@ -210,9 +211,18 @@ class Exporter:
     def unavailable_reason(self, shapes: str) -> Optional[str]:
         return None
 
+    # what the comparison switches on in the compiler, quoted at the top of the
+    # capture code and named in the evidence (see INDUCTOR_SWITCHES)
+    switches: Dict[str, str] = {}
+
     def snippet(self, args: tuple, dims: Any) -> str:
         """Code that makes `artifact` (and maybe `program`) from `mod`, `args`
-        (and DEVICE), with the dimensions `dims` dynamic (None: static)."""
+        (and DEVICE), with the dimensions `dims` dynamic (None: static),
+        after the code of the comparison's switches."""
+        return "".join(code for code in self.switches.values()) + self.capture_code(args, dims)
+
+    def capture_code(self, args: tuple, dims: Any) -> str:
+        """The capture itself (see snippet)."""
         raise NotImplementedError
 
     def detail(self, args: tuple, dims: Any) -> str:
@@ -233,7 +243,9 @@ class Exporter:
             raise
         finally:
             self.captured(namespace)
-        return Artifact(namespace["artifact"], namespace.get("program"), self.state_hidden)
+        artifact = Artifact(namespace["artifact"], namespace.get("program"), self.state_hidden)
+        artifact.switches = {name: "on" for name in self.switches}
+        return artifact
 
     def captured(self, namespace: Dict[str, Any]) -> None:
         """Called after the capture code ran (or raised), with its names."""
@@ -252,7 +264,7 @@ class DynamoExport(Exporter):
             )
         return None
 
-    def snippet(self, args: tuple, dims: Any) -> str:
+    def capture_code(self, args: tuple, dims: Any) -> str:
         if release() < (2, 1):
             return "artifact, guards = torch._dynamo.export(mod, *args)"
         if dims is None:
@@ -281,7 +293,7 @@ class TorchExport(Exporter):
             return "torch.export.export has no strict parameter in this release (non-strict mode came later)"
         return _export_dynamic_reason(shapes)
 
-    def snippet(self, args: tuple, dims: Any) -> str:
+    def capture_code(self, args: tuple, dims: Any) -> str:
         prelude, option = _export_dims(args, dims)
         if "strict" in _export_parameters():
             call = "torch.export.export(mod, args%s, strict=%s)" % (option, self.strict)
@@ -318,11 +330,21 @@ class ExportThen(Exporter):
             return "torch.export.save does not exist in this release"
         return _export_dynamic_reason(shapes)
 
-    def snippet(self, args: tuple, dims: Any) -> str:
+    def capture_code(self, args: tuple, dims: Any) -> str:
         prelude, option = _export_dims(args, dims)
         export = "torch.export.export(mod, args%s)" % option
         retrace = "torch.export.export(%s.module(), args%s)" % (export, option)
         return prelude + self.STEPS[self.name].format(export=export, retrace=retrace)
+
+
+# Inductor draws random numbers its own way unless fallback_random is on (its
+# documented switch for matching eager's random stream): the paths that compile
+# with inductor turn it on, so that dropout's masks are eager's and a difference
+# is the artifact's, not the draw's.
+INDUCTOR_SWITCHES = {
+    "inductor fallback_random": "import torch._inductor.config\n"
+    "torch._inductor.config.fallback_random = True  # random draws as eager's, for the comparison\n"
+}
 
 
 class ExportThenCompile(Exporter):
@@ -333,13 +355,14 @@ class ExportThenCompile(Exporter):
 
     name = "export_then_compile"
     lazy = True
+    switches = INDUCTOR_SWITCHES
 
     def unavailable_reason(self, shapes: str) -> Optional[str]:
         if not _has_torch_export():
             return "torch.export does not exist before 2.1"
         return _export_dynamic_reason(shapes)
 
-    def snippet(self, args: tuple, dims: Any) -> str:
+    def capture_code(self, args: tuple, dims: Any) -> str:
         prelude, option = _export_dims(args, dims)
         dynamic = ", dynamic=True" if dims is not None else ""
         return prelude + (
@@ -358,8 +381,9 @@ class CompileFullgraph(Exporter):
     def __init__(self, backend: Optional[str], name: str):
         self.backend = backend
         self.name = name
+        self.switches = INDUCTOR_SWITCHES if backend is None else {}  # None: inductor
 
-    def snippet(self, args: tuple, dims: Any) -> str:
+    def capture_code(self, args: tuple, dims: Any) -> str:
         options = "" if self.backend is None else ', backend="%s"' % self.backend
         options += ", dynamic=True" if dims is not None else ""
         return "artifact = torch.compile(mod, fullgraph=True%s)" % options
@@ -420,6 +444,7 @@ class AOTInductor(Exporter):
     outputs (the evidence's not_observable lists the module's names)."""
 
     name = "aoti"
+    switches = INDUCTOR_SWITCHES
     state_hidden = True
 
     def unavailable_reason(self, shapes: str) -> Optional[str]:
@@ -438,7 +463,7 @@ class AOTInductor(Exporter):
             return "torch._export.aot_compile has no dynamic_shapes in this release"
         return _export_dynamic_reason(shapes)
 
-    def snippet(self, args: tuple, dims: Any) -> str:
+    def capture_code(self, args: tuple, dims: Any) -> str:
         import torch._inductor as inductor
 
         prelude, option = _export_dims(args, dims)

@@ -30,6 +30,7 @@ MAX_LINES = 40
 MODULE_KINDS = ("buffer", "parameter", "attribute")
 SUBMODULES = ("torch.export", "torch._dynamo", "torch._inductor", "torch._export")
 DYING = ("crash", "timeout")
+WILDCARD = "*"  # what makes a `mutates` entry a pattern (the suite's state_patterns.py; the host never imports it)
 
 
 @dataclass
@@ -180,13 +181,17 @@ def _read_back(name: str, read: str) -> str:
 
 
 def state_names(matrix: dict[str, Any], observation: dict[str, Any]) -> list[str]:
-    """The state the evidence names as differing, and what the behaviour declares it mutates."""
+    """The state the evidence names as differing, and what the behaviour
+    declares it mutates by name. A declared pattern ("buffer **.running_mean",
+    see the suite's state_patterns.py) names no one state and is left out:
+    the names of it that differ are in the evidence."""
     found = observation.get("evidence", {})
     declared: dict[str, Any] = next(
         (b for b in matrix.get("behaviours", []) if b.get("id") == observation["behaviour"]), {}
     )  # noqa: E501
     names = [d["what"] for d in found.get("differences", []) if not d["what"].startswith("output of call")]
-    return list(dict.fromkeys(names + list(declared.get("mutates", []))))
+    named = [name for name in declared.get("mutates", []) if WILDCARD not in name]
+    return list(dict.fromkeys(names + named))
 
 
 def undecidable(observation: dict[str, Any]) -> str | None:
