@@ -25,8 +25,10 @@ DROPOUTS = tuple(getattr(F, name) for name in ("dropout", "dropout1d", "dropout2
 
 def to_float64(value: Any) -> Any:
     """`value` with each floating tensor in float64 (lists, tuples and dicts walked)."""
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        return value.detach().to(torch.float64).requires_grad_(value.requires_grad)
     if isinstance(value, torch.Tensor):
-        return value.detach().to(torch.float64).requires_grad_(value.requires_grad) if value.is_floating_point() else value
+        return value
     if isinstance(value, (list, tuple)):
         return type(value)(to_float64(item) for item in value)
     if isinstance(value, dict):

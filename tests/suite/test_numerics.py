@@ -80,7 +80,8 @@ class Net:
         return [("", self)] + list(self._norms.items())
 
     def named_buffers(self):
-        return [(n + "." + b, getattr(m, b)) for n, m in self._norms.items() for b in ("running_mean", "num_batches_tracked")]
+        kinds = ("running_mean", "num_batches_tracked")
+        return [(n + "." + b, getattr(m, b)) for n, m in self._norms.items() for b in kinds]
 
     def named_parameters(self):
         return []
