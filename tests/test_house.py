@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from exportmatrix.base import SCHEMA, Outcome, catalogue_axes, publish, write_atomically, write_json_atomically
+from exportmatrix.base import (
+    SCHEMA,
+    Outcome,
+    Status,
+    catalogue_axes,
+    publish,
+    write_atomically,
+    write_json_atomically,
+)
 from exportmatrix.streams import LINE_FORMAT
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "exportmatrix"
@@ -152,6 +160,13 @@ def test_the_outcome_vocabulary_is_the_one_both_schemas_list():
     ]
     assert [o.value for o in Outcome] == line_outcomes == matrix_outcomes
     assert len({o.symbol for o in Outcome}) == len(Outcome)  # a grid tells every outcome apart
+
+
+def test_the_status_vocabulary_is_the_one_the_matrix_schema_lists():
+    environment = schema("matrix")["properties"]["environments"]["items"]["properties"]
+    assert [s.value for s in Status] == environment["status"]["enum"]
+    # a stream says ok, install-failed or import-failed; the host decides incomplete and checks-failed from it
+    assert set(schema("line")["$defs"]["environment"]["properties"]["status"]["enum"]) < {s.value for s in Status}
 
 
 def test_the_format_versions_are_the_schemas_consts():

@@ -16,7 +16,9 @@ makes the run exit 1, while everything else still runs; --exportmatrix-only-case
 observes the case files' behaviours only), marks each test started and
 finished, arms a per-test time limit, skips what a resumed run already
 finished (a cell's `started` line names its reproducer, so that a cell whose
-process dies has one too), and copies each cell (and each passed eager
+process dies has one too), records each test that fails as a `failure` line
+(the behaviour, and why: the host then reports the environment as not ok),
+and copies each cell (and each passed eager
 check) whose key an earlier stream already holds. It parametrizes the cells: every behaviour
 (of those selected), every exporter of the capture-path sets asked for
 (--exportmatrix-paths, see paths.py), every device, every shape asked for;
@@ -232,6 +234,32 @@ def _started_cell(item) -> Optional[Dict[str, Any]]:
     return cell
 
 
+MAX_WHY = 4000  # characters of a failure's message kept in the stream
+
+
+def failure(item, call, report) -> Dict[str, Any]:
+    """The `failure` line of a test that failed: a behaviour's declaration
+    check (its eager run does not change what `mutates` names), a cell whose
+    behaviour is broken, the seed file's runner. The host reports the
+    environment as not ok, naming the behaviour and the first line of why."""
+    behaviour = getattr(getattr(item, "callspec", None), "params", {}).get("behaviour")
+    declared = behaviour if isinstance(behaviour, Behaviour) else None
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, pytest.fail.Exception):  # pytest.fail(message): the message is the why
+        why = str(getattr(error, "msg", None) or error)
+    elif error is not None:
+        why = "%s: %s" % (type(error).__name__, error)
+    else:
+        why = report.longreprtext
+    return {
+        "test": item.nodeid,
+        "phase": report.when,
+        "behaviour": declared.id if declared else None,
+        "case_file": declared.source.file if declared and declared.source.case_file else None,
+        "why": why.strip()[:MAX_WHY] or "(no message)",
+    }
+
+
 def _check_key(item) -> Optional[str]:
     """The key of a keyed_check test: what a cell's key holds, but the exporter."""
     behaviour = getattr(getattr(item, "callspec", None), "params", {}).get("behaviour")
@@ -334,8 +362,9 @@ class MatrixPlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
-        if report.failed:
+        if report.failed and not item.stash.get(FAILED_KEY, False):  # its first failure (setup, call or teardown)
             item.stash[FAILED_KEY] = True
+            self.recorder.write("failure", failure(item, call, report))
         return report
 
     def keep_other_selections(self) -> int:

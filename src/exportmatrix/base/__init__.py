@@ -1,5 +1,5 @@
 """What every step of the data flow shares, below all of them: the outcome
-vocabulary, the release ordering, atomic writes, and the matrix's own shape."""
+and status vocabularies, the release ordering, atomic writes, and the matrix's own shape."""
 
 from exportmatrix.base.compact import (
     SEPARATOR,
@@ -35,6 +35,7 @@ from exportmatrix.base.matrix import (
 )
 from exportmatrix.base.outcomes import MAX_LABEL, NOT_OBSERVED, SYMBOLS, UNPRINTABLE, Outcome, label, symbol
 from exportmatrix.base.releases import exact_version, release_key, release_label
+from exportmatrix.base.statuses import Status, suite_ran
 from exportmatrix.base.suite import (
     AXES_FILE,
     CATALOGUE_DIR,
@@ -66,6 +67,7 @@ __all__ = [
     "CellKey",
     "Matrix",
     "Outcome",
+    "Status",
     "behaviours",
     "cell_index",
     "catalogue_axes",
@@ -88,6 +90,7 @@ __all__ = [
     "reproducer",
     "shapes_of",
     "subset",
+    "suite_ran",
     "symbol",
     "upgrade",
     "write_atomically",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from exportmatrix.base.statuses import Status
+
 SCHEMA = "exportmatrix/3"  # the const of schemas/matrix.schema.json (a test keeps them equal)
 SCHEMA_2 = "exportmatrix/2"  # each cell an object of its own: still read
 SCHEMA_1 = "exportmatrix/1"  # each reproducer in full: still read (upgraded on reading)
@@ -79,4 +81,4 @@ def find_environment(matrix: Matrix, name: str) -> str:
 
 def incomplete(matrix: Matrix) -> list[dict[str, Any]]:
     """Environments whose status is not ok, with their reasons."""
-    return [e for e in matrix["environments"] if e["status"] != "ok"]
+    return [e for e in matrix["environments"] if e["status"] != Status.OK]

@@ -96,8 +96,8 @@ COMMANDS = (
         Compare MATRIX with BASELINE cell for cell and list what moved, what is missing (whole environments by
         session, a few cells) and what is new. Exit codes: 0 passed; 1 a cell's outcome moved; 2 a usage error or an
         unreadable file; 3 baseline data was not observed (a cell of the baseline, an environment missing from
-        MATRIX, or one there whose status is not ok: install-failed, import-failed, incomplete); 4 cells not in the
-        baseline, with --strict-new. Where several apply, 3 wins over 1, and 1 over 4.""",
+        MATRIX, or one there whose status is not ok: install-failed, import-failed, incomplete, checks-failed); 4 cells
+        not in the baseline, with --strict-new. Where several apply, 3 wins over 1, and 1 over 4.""",
     ),
     Command(
         "replay",

@@ -12,6 +12,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from exportmatrix.base import suite_ran
 from exportmatrix.config.errors import ConfigError
 
 PYPI_JSON = "https://pypi.org/pypi"  # PyPI's JSON API: <index>/<project>/json
@@ -60,6 +61,6 @@ def observed_in(version: Version, matrix: dict[str, Any]) -> bool:
     """Whether `matrix` holds an environment of this exact release that ran."""
     for environment in matrix["environments"]:
         torch = str(environment.get("torch") or "").split("+", 1)[0]
-        if torch == str(version) and environment.get("status") in ("ok", "incomplete"):
+        if torch == str(version) and suite_ran(environment):
             return True
     return False

@@ -9,7 +9,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from exportmatrix.base import SCHEMA, UNTAGGED_BUILDS, compact, encode, release_key, shapes_of
+from exportmatrix.base import SCHEMA, UNTAGGED_BUILDS, Status, compact, encode, release_key, shapes_of
 from exportmatrix.schemas import problems
 from exportmatrix.streams import Stream, StreamError, read_stream
 
@@ -44,6 +44,7 @@ ENVIRONMENT_FIELDS = (
     "capture_paths",
     "shapes",
 )
+MOST_FAILURES = 20  # failures an environment entry keeps (a broken case file of many behaviours fails each)
 
 
 @dataclass
@@ -93,10 +94,34 @@ def _environment_entry(stream: Stream) -> dict[str, Any]:
     mismatch = build_mismatch(source)
     if mismatch:
         entry["build_mismatch"] = mismatch
-    if entry["status"] == "ok" and not stream.complete:
-        entry["status"] = "incomplete"
+    if stream.failures:
+        entry["failures"] = [_failure(f) for f in stream.failures[:MOST_FAILURES]]
+        entry["failed_tests"] = len(stream.failures)
+    if entry["status"] == Status.OK and not stream.complete:
+        entry["status"] = Status.INCOMPLETE.value
         entry["reason"] = "the suite stopped before its end line; the cells it recorded are kept"
+    elif entry["status"] == Status.OK and stream.failures:
+        entry["status"] = Status.CHECKS_FAILED.value
+        entry["reason"] = checks_failed_reason(stream.failures)
     return entry
+
+
+def _failure(line: dict[str, Any]) -> dict[str, Any]:
+    return {key: line[key] for key in ("test", "behaviour", "case_file", "why") if line.get(key) is not None}
+
+
+def first_line(text: str) -> str:
+    return (text or "").strip().split("\n", 1)[0]
+
+
+def checks_failed_reason(failures: list[dict[str, Any]]) -> str:
+    """The reason of a checks-failed environment: the first failure's
+    behaviour (or test), how many tests failed where several did, and the
+    first line of why."""
+    first = failures[0]
+    what = "behaviour %s" % first["behaviour"] if first.get("behaviour") else first["test"]
+    more = " (1 of %d failed tests)" % len(failures) if len(failures) > 1 else ""
+    return "%s%s: %s" % (what, more, first_line(first["why"]))
 
 
 def merge(streams: list[Stream]) -> dict[str, Any]:

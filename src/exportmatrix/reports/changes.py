@@ -7,7 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from exportmatrix.base import STATIC, Outcome, cell_index, cell_key, label, release_key, release_label, shapes_of
+from exportmatrix.base import (
+    STATIC,
+    Outcome,
+    cell_index,
+    cell_key,
+    label,
+    release_key,
+    release_label,
+    shapes_of,
+    suite_ran,
+)
 
 BECAME_SILENT = "became silent"  # an error turned into wrong results: the worst kind
 BROKE = "broke"  # it held, now it does not
@@ -118,7 +128,7 @@ def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Environments that ran, per build, oldest release first."""
     by_build: dict[str, list[dict[str, Any]]] = {}
     for environment in sorted(matrix["environments"], key=release_key):
-        if environment["status"] in ("ok", "incomplete"):
+        if suite_ran(environment):
             by_build.setdefault(environment["build"], []).append(environment)
     return by_build
 
@@ -203,7 +213,7 @@ def build_differences(
     one release (default: each release observed in two builds or more)."""
     by_release: dict[str, list[dict[str, Any]]] = {}
     for environment in sorted(matrix["environments"], key=release_key):
-        if environment["status"] in ("ok", "incomplete") and (builds is None or environment["build"] in builds):
+        if suite_ran(environment) and (builds is None or environment["build"] in builds):
             if release is None or environment["release"] == release:
                 by_release.setdefault(environment["release"], []).append(environment)
     by_release = {r: found for r, found in by_release.items() if len({e["build"] for e in found}) > 1}

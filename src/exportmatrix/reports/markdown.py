@@ -169,7 +169,7 @@ def _tail(shown: View) -> list[str]:
         out += ["", "## Case files that could not be loaded", ""]
         out += ["- " + escape(error) for error in shown.case_errors]
     if shown.incomplete:
-        out += ["", "## Environments that did not complete", ""]
+        out += ["", "## Environments not ok", ""]
         out += [
             "- `%s`: %s — %s" % (escape(e["id"]), escape(e["status"]), escape(e.get("reason", "")))
             for e in shown.incomplete

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix, Outcome, cell_key, distinct, release_key, shapes_of
+from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix, Outcome, Status, cell_key, distinct, release_key, shapes_of
 from exportmatrix.reports.view import Grid, ReleaseNote, Story, View, view
 
 MAX_LINES = 60
@@ -44,10 +44,17 @@ def _capped(lines: list[str], most: int, what: str) -> list[str]:
     return lines[: most - 1] + ["  ... and %d more %s" % (len(lines) - most + 1, what)]
 
 
-def _short(text: str) -> str:
-    """The first line of a reason or an error, at most WIDTH characters."""
+def _short(text: str, width: int = WIDTH) -> str:
+    """The first line of a reason or an error, at most `width` characters."""
     first = (text or "").strip().split("\n", 1)[0]
-    return first if len(first) <= WIDTH else first[: WIDTH - 1] + "…"
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
+def _reason(environment: dict) -> str:
+    """An environment's reason in a line; a failed check's (the behaviour and
+    the first line of why) gets two widths: the why is what a reader acts on."""
+    wide = environment["status"] == Status.CHECKS_FAILED
+    return _short(environment.get("reason", ""), 2 * WIDTH if wide else WIDTH)
 
 
 # ---- the short form
@@ -72,11 +79,11 @@ def _heading(shown: View) -> list[str]:
 def _environments(shown: View) -> list[str]:
     environments = sorted(shown.matrix["environments"], key=release_key)
     statuses = Counter(e["status"] for e in environments)
-    ordered = sorted(statuses, key=lambda status: status != "ok")  # ok first, the others as they come
+    ordered = sorted(statuses, key=lambda status: status != Status.OK)  # ok first, the others as they come
     lines = ["environments: " + (", ".join("%d %s" % (statuses[status], status) for status in ordered) or "none")]
     ok: dict[str, list[dict]] = {}
     for environment in environments:
-        if environment["status"] == "ok":
+        if environment["status"] == Status.OK:
             ok.setdefault(environment["build"], []).append(environment)
     releases = []
     for build, ran in ok.items():
@@ -86,7 +93,7 @@ def _environments(shown: View) -> list[str]:
             " ".join(names), WIDTH, initial_indent="  ok (build %s): " % build, subsequent_indent="    "
         )
     lines += _capped(releases, OK_LINES, "lines of ok releases")
-    not_ok = ["  %s: %s — %s" % (e["status"], e["id"], _short(e.get("reason", ""))) for e in shown.incomplete]
+    not_ok = ["  %s: %s — %s" % (e["status"], e["id"], _reason(e)) for e in shown.incomplete]
     lines += _capped(not_ok, NOT_OK_LINES, "environments not ok")
     mismatched = [
         "  not the build asked for: %s — %s" % (e["id"], _short(e["build_mismatch"])) for e in shown.mismatched
@@ -276,9 +283,16 @@ def _tail(shown: View) -> list[str]:
         lines += ["", "case files that could not be loaded (their behaviours are missing):"]
         lines += ["  " + error for error in shown.case_errors]
     if shown.incomplete:
-        lines += ["", "environments that did not complete:"]
-        lines += ["  %s: %s — %s" % (e["id"], e["status"], e.get("reason", "")) for e in shown.incomplete]
+        lines += ["", "environments not ok:"]
+        for environment in shown.incomplete:
+            lines.append("  %s: %s — %s" % (environment["id"], environment["status"], environment.get("reason", "")))
+            lines += ["    failed: %s — %s" % _failed(failure) for failure in environment.get("failures", [])]
     return lines
+
+
+def _failed(failure: dict) -> tuple[str, str]:
+    """A failed test of the suite: its behaviour (else the test), and the first line of why."""
+    return failure.get("behaviour") or failure["test"], _short(failure["why"], 2 * WIDTH)
 
 
 def _full_form(shown: View) -> list[str]:
@@ -299,7 +313,7 @@ def one_environment(matrix: Matrix, env_id: str) -> str:
     each capture path, and what differs from the neighbouring releases of its
     build that the matrix already holds."""
     (environment,) = [e for e in matrix["environments"] if e["id"] == env_id]
-    status = environment["status"] + (" — %s" % _short(environment["reason"]) if environment.get("reason") else "")
+    status = environment["status"] + (" — %s" % _reason(environment) if environment.get("reason") else "")
     own = {**matrix, "environments": [environment]}
     own["observations"] = [o for o in matrix["observations"] if o["environment"] == env_id]
     lines = ["%s (build %s): %s" % (env_id, environment.get("build"), status)]

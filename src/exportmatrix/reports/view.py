@@ -1,7 +1,7 @@
 """The one view model of a matrix that every report renders: per build, a
 grid of behaviours × releases for each capture path, device and shapes
 observed, and the upstream verdicts; then the changes between releases and
-the environments that did not complete. The terminal, Markdown and HTML renderers only format it."""
+the environments that are not ok. The terminal, Markdown and HTML renderers only format it."""
 
 from __future__ import annotations
 

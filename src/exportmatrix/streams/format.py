@@ -19,7 +19,7 @@ from typing import IO, Any
 LINE_FORMAT = "exportmatrix-line/2"  # the schema's `format` const (a test keeps them equal)
 EARLIER_FORMATS = ("exportmatrix-line/1",)  # still read, as lines of LINE_FORMAT
 SEPARATOR = "\n\n\n"  # between the blocks of a reproducer (two blank lines)
-COLLECTIONS = {"behaviour": "behaviours", "observation": "observations", "upstream": "upstream"}
+COLLECTIONS = {"behaviour": "behaviours", "observation": "observations", "upstream": "upstream", "failure": "failures"}
 
 
 def format_line(kind: str, payload: dict[str, Any]) -> str:

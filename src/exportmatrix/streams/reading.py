@@ -24,6 +24,7 @@ class Stream:
     behaviours: list[dict[str, Any]] = field(default_factory=list)
     observations: list[dict[str, Any]] = field(default_factory=list)
     upstream: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)  # the `failure` lines: tests of the suite that failed
     complete: bool = False
     blocks: dict[int, str | list[str]] = field(default_factory=dict, repr=False)  # the `block` lines, by id
 
