@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any, Dict, List, Set
 
 CLASSIFY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classify.py")
+FLOAT64_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "float64.py")
 QUOTE = "'''"
 
 # The first block, up to the first two blank lines: all a reproducer says of
@@ -104,6 +105,11 @@ def capture(mod, args):
 CLASSIFY = r{quote}
 {classify}{quote}
 
+# -- the float64 reference numerics are judged against: exportmatrix_suite/float64.py, verbatim --
+
+FLOAT64 = r{quote}
+{float64}{quote}
+
 
 # -- the verdict -------------------------------------------------------------------
 
@@ -119,6 +125,16 @@ class Behaviour:
     def instantiate(self, device):
         mod, args = build()
         return types.SimpleNamespace(module=mod, args=args)
+
+    def instantiate_float64(self, device):
+        mod, args = build()
+        return types.SimpleNamespace(module=mod.to(dtype=torch.float64), args=float64().to_float64(args))
+
+    def float64_draws(self):
+        return float64().float32_draws()
+
+    def seed_call(self, call):
+        torch.manual_seed({seed} + call)  # before each call, eager's and the artifact's alike
 
     def reset(self):
         reset()
@@ -160,10 +176,22 @@ class Exporter:
         )
 
 
+def carried(name, text, path):
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    exec(compile(text, path, "exec"), module.__dict__)
+    return module
+
+
+def float64():
+    """float64.py as a module, carried on first use (only where a float tensor differs)."""
+    return sys.modules.get("exportmatrix_float64") or carried(
+        "exportmatrix_float64", FLOAT64, "exportmatrix_suite/float64.py"
+    )
+
+
 def main():
-    classify = types.ModuleType("exportmatrix_classify")
-    sys.modules[classify.__name__] = classify
-    exec(compile(CLASSIFY, "exportmatrix_suite/classify.py", "exec"), classify.__dict__)
+    classify = carried("exportmatrix_classify", CLASSIFY, "exportmatrix_suite/classify.py")
     cell = classify.observe(Behaviour(), Exporter(), DEVICE, SHAPES)
     print("OUTCOME: %s" % cell["outcome"])
     evidence = cell["evidence"]
@@ -176,6 +204,13 @@ def main():
         print("  %s%s: eager %s, exported %s" % (found["what"], after, found["eager"], found["exported"]))
         if found.get("where"):
             print("    differs at %s" % found["where"])
+    for group in evidence.get("difference_groups", []):
+        if group["count"] > 1:  # the kind a list of one name each would hide
+            print("  %s" % group["summary"])
+    for group in evidence.get("numerics", []):
+        print("  %s" % group["summary"])
+    if evidence.get("float64_reference"):
+        print("  no float64 reference to judge numerics: %s" % evidence["float64_reference"])
     if evidence.get("changed_by_capture"):
         print("  capture itself changed: %s" % ", ".join(evidence["changed_by_capture"]))
     if evidence.get("read_back"):
@@ -323,16 +358,17 @@ def _type_params(node: ast.ClassDef) -> list:
 
 
 @lru_cache(maxsize=None)
-def classify_source() -> str:
-    """classify.py's text, as the reproducer carries it (between raw triple quotes)."""
-    with open(CLASSIFY_PATH, encoding="utf-8") as handle:
+def classify_source(path: str = CLASSIFY_PATH) -> str:
+    """classify.py's text (or float64.py's), as the reproducer carries it (between raw triple quotes)."""
+    with open(path, encoding="utf-8") as handle:
         text = handle.read()
-    assert QUOTE not in text and not text.endswith("\\"), "classify.py must fit between r''' and '''"
+    assert QUOTE not in text and not text.endswith("\\"), "%s must fit between r''' and '''" % path
     return text
 
 
 def render(behaviour: Any, exporter: Any, device: str, shapes: str, observed: str, torch_version: str) -> str:
     from exportmatrix_suite.classify import DYNAMIC, dynamic_dims
+    from exportmatrix_suite.declare import SEED
 
     source = behaviour_source(behaviour)
     args, dims = (), None
@@ -356,6 +392,8 @@ def render(behaviour: Any, exporter: Any, device: str, shapes: str, observed: st
         warmup_calls=behaviour.warmup_calls,
         snippet=textwrap.indent(exporter.snippet(args, dims), "    "),
         classify=classify_source(),
+        float64=classify_source(FLOAT64_PATH),
+        seed=SEED,
         quote=QUOTE,
         **source,
     )
