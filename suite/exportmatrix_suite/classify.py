@@ -248,18 +248,78 @@ def _is_tensor(value: Any) -> bool:
     return all(hasattr(value, name) for name in ("detach", "dtype", "shape", "tolist"))
 
 
+class Values:
+    """Every element of a tensor, in flat order, as plain numbers: read from a
+    private copy of the tensor when first needed. Two copies that are equal
+    element for element (the tensor's own `equal`) are the same without
+    reading a single element into Python, which keeps a model's millions of
+    unchanged parameters cheap; any other comparison reads them all."""
+
+    __slots__ = ("_copy", "_items")
+
+    def __init__(self, copy: Any) -> None:
+        self._copy = copy
+        self._items: Optional[List[Any]] = None
+
+    @property
+    def items(self) -> List[Any]:
+        if self._items is None:
+            self._items = self._copy.tolist()
+        return self._items
+
+    def identical(self, other: Any) -> bool:
+        """Equal element for element by the copies' own `equal` (False where they cannot tell)."""
+        try:
+            return isinstance(other, Values) and bool(self._copy.equal(other._copy))
+        except Exception:
+            return False
+
+    def head(self, count: int) -> List[Any]:
+        if self._items is None:
+            try:
+                return self._copy.narrow(0, 0, min(count, len(self))).tolist()
+            except Exception:
+                pass
+        return self.items[:count]
+
+    def __len__(self) -> int:
+        return int(self._copy.numel())
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.items[index]
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, Values):
+            return self.identical(other) or self.items == other.items
+        return bool(self.items == other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.items)
+
+
 def _tensor_values(tensor: Any) -> Any:
-    """Every element as a plain number, in flat order; or why there are none:
-    a fake, meta or symbolic tensor left behind by a capture has no data."""
+    """Every element: a Values where the tensor can be copied and compared
+    whole (clone, narrow, equal), else a list; or why there are none: a fake,
+    meta or symbolic tensor left behind by a capture has no data."""
     try:
-        data = tensor.detach().cpu()
-        values = data.reshape(-1).tolist() if data.numel() else []
+        data = tensor.detach().cpu().reshape(-1)
+        whole = all(hasattr(data, name) for name in ("clone", "narrow", "equal"))
+        if whole:
+            data = data.clone()
+            values = data.narrow(0, 0, 1).tolist() if data.numel() else []  # a tensor's elements are of one type
+        else:
+            values = data.tolist() if data.numel() else []
     except Exception as error:
         return "<no data: %s %s>" % (type(tensor).__name__, type(error).__name__)
     for item in values:
         if type(item) not in (int, float, bool, complex):
             return "<no data: %s holds %s>" % (type(tensor).__name__, type(item).__name__)
-    return values
+    return Values(data) if whole else values
 
 
 def _qualified_name(kind: type) -> str:
@@ -294,7 +354,7 @@ def freeze(value: Any) -> Any:
 
     - None, bool, int, float, complex, str, bytes: themselves;
     - a tensor (anything with detach, dtype, shape, tolist):
-      ("tensor", dtype, shape, device, every element in flat order), or the
+      ("tensor", dtype, shape, device, every element in flat order: a Values), or the
       reason in place of the elements when the data cannot be read;
     - a list or tuple (subclasses included): (type name, frozen items);
       a dict: ("dict", (repr(key), frozen value) in order);
@@ -384,6 +444,8 @@ def _tensor_difference(a: tuple, b: tuple, path: str) -> Optional[str]:
         return None if a[4] == b[4] else _at(path, "data: eager %s, exported %s" % (_data(a[4]), _data(b[4])))
     if len(a[4]) != len(b[4]):
         return _at(path, "element count: eager %d, exported %d" % (len(a[4]), len(b[4])))
+    if isinstance(a[4], Values) and a[4].identical(b[4]):
+        return None
     for index, (x, y) in enumerate(zip(a[4], b[4])):
         if type(x) is not type(y) or not _same_number(x, y):
             return _at(path, "element %d: eager %r, exported %r" % (index, x, y))
@@ -588,11 +650,19 @@ def judge_numerics(a: Any, b: Any, reference: Any) -> Optional[Dict[str, Any]]:
     return worst
 
 
+def _head(values: Any, count: int) -> List[Any]:
+    return values.head(count) if isinstance(values, Values) else list(values[:count])
+
+
 def describe(value: Any, limit: int = 120) -> str:
     """A short human-readable rendering of a frozen value."""
     if _is_tagged(value, "tensor") and len(value) == 5:
         _, dtype, shape, _device, values = value
-        shown = values if isinstance(values, str) else [round(v, 4) if isinstance(v, float) else v for v in values[:6]]
+        shown = (
+            values
+            if isinstance(values, str)
+            else [round(v, 4) if isinstance(v, float) else v for v in _head(values, 6)]
+        )
         text = "tensor(%s, shape=%s, %s)" % (shown, list(shape), dtype)
     elif _is_tagged(value, "parameter") and len(value) == 3:
         text = "parameter(%s, requires_grad=%s)" % (describe(value[1], limit), value[2])
