@@ -136,6 +136,15 @@ def test_a_crash_says_it_cannot_decide():
     assert undecidable(cell) and "# cannot decide here: recorded crash" in short_reproducer(held, cell)
 
 
+def test_a_cell_judged_within_numerics_says_the_short_form_cannot_decide_it():
+    numerics = [{"kind": "output", "name": "output", "count": 2, "error": 5e-4, "bound": 2e-3, "summary": "..."}]
+    held, cell = matrix(full(), evidence={"numerics": numerics})
+    text = short_reproducer(held, cell)
+    assert undecidable(cell) and "# cannot decide here: float tensors that differ were judged within numerics" in text
+    held, cell = matrix(full())
+    assert undecidable(cell) is None
+
+
 def test_a_reproducer_not_of_the_template_has_no_short_form():
     held, cell = matrix('"""a stand-in"""\nprint("OUTCOME: holds")\n')
     assert short_reproducer(held, cell) is None

@@ -198,6 +198,11 @@ def undecidable(observation: dict[str, Any]) -> str | None:
     """Why the short form cannot decide this cell's outcome, or None."""
     if observation["outcome"] in DYING:
         return "recorded %s: the process died or ran past its limit; run it and watch it" % observation["outcome"]
+    if observation.get("evidence", {}).get("numerics"):
+        return (
+            "float tensors that differ were judged within numerics against a float64 run, which this form "
+            "does not make (it compares with torch.testing's tolerance); the full reproducer judges them"
+        )
     return None
 
 

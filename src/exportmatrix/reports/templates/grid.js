@@ -226,6 +226,10 @@
     var fields = byId("ev-fields");
     fields.textContent = "";
     addField(fields, "reason", ev.reason);
+    addField(fields, "differences by kind", (ev.difference_groups || []).map(function (g) { return g.summary; }));
+    addField(fields, "within numerics (judged against a float64 run)", (ev.numerics || []).map(function (g) { return g.summary; }));
+    addField(fields, "no float64 reference", ev.float64_reference);
+    addField(fields, "switched on for the comparison", ev.switches);
     addField(fields, "changed by capture", ev.changed_by_capture);
     addField(fields, "left registered by the failed capture (removed before the next cell)", ev.left_by_capture);
     addField(fields, "warnings", (ev.warnings || []).map(text));
