@@ -1,0 +1,64 @@
+"""A real model judged right, end to end: torchvision's resnet18 in training
+mode through AOTInductor on torch 2.14 and 2.15. 2.14's package loses every
+BatchNorm's one-element `num_batches_tracked` update (pytorch/pytorch#165444);
+2.15 keeps it, and its float noise in outputs and running statistics is judged
+against a float64 run, within the bound. So 2.14 diverges naming all twenty
+counters, 2.15 holds, and the change between them is `fixed`."""
+
+import re
+
+import pytest
+from test_matrix_end_to_end import nox
+
+from exportmatrix.base import read_matrix
+from exportmatrix.reports import outcome_changes
+
+pytestmark = pytest.mark.e2e
+
+CASES = "tests/e2e/real_model_cases.py"
+
+
+@pytest.fixture(scope="module")
+def resnet(root, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("real-model")
+    text = (root / "matrix.toml").read_text()
+    text = re.sub(r"(?ms)^releases = \[.*?\]", 'releases = ["2.14", "2.15"]', text, count=1)
+    (folder / "matrix.toml").write_text(text)
+    results = folder / "results"
+    arguments = ["--behaviours", str(root / CASES), "--only-cases", "--with", "torchvision", "--paths", "aoti"]
+    done = nox(root, folder / "matrix.toml", results, "-s", "matrix", "--", *arguments)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return read_matrix(results / "matrix.json")
+
+
+def cell(matrix, release):
+    (environment,) = [e for e in matrix["environments"] if e["release"] == release]
+    assert environment["status"] == "ok", environment
+    assert "torchvision" in environment["packages"]
+    (found,) = [o for o in matrix["observations"] if o["environment"] == environment["id"]]
+    return found
+
+
+def test_the_newer_package_holds_with_its_float_noise_judged_within_numerics(resnet):
+    found = cell(resnet, "2.15")
+    assert found["outcome"] == "holds", found["evidence"]
+    judged = {(group["kind"], group["name"]) for group in found["evidence"]["numerics"]}
+    assert ("output", "output") in judged
+    assert all(group["error"] <= group["bound"] for group in found["evidence"]["numerics"])
+    assert found["evidence"]["switches"] == {"inductor fallback_random": "on"}
+
+
+def test_the_older_package_loses_every_batchnorms_count_and_the_evidence_names_all_twenty(resnet):
+    found = cell(resnet, "2.14")
+    assert found["outcome"] == "diverges", found["evidence"]
+    (lost,) = [g for g in found["evidence"]["difference_groups"] if g["name"] == "num_batches_tracked"]
+    assert lost["count"] == 20 and lost["owner"] == "BatchNorm2d"
+    assert len(set(lost["names"])) == 20
+    assert lost["summary"].startswith("buffer `num_batches_tracked` of 20 BatchNorm2ds")
+    # the running statistics differ only by float noise: judged, not listed
+    assert not [g for g in found["evidence"]["difference_groups"] if g["name"] in ("running_mean", "running_var")]
+
+
+def test_the_change_from_2_14_to_2_15_is_fixed(resnet):
+    (change,) = [c for c in outcome_changes(resnet) if c.behaviour == "tv.resnet18_train"]
+    assert change.kind == "fixed", change
