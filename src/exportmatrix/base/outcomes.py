@@ -54,6 +54,15 @@ def _clean(text: str) -> str:
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
 
 
+def _what(group: dict[str, Any]) -> str:
+    """A group of differences as a label names it: its one name, or "buffer
+    *.num_batches_tracked (20)" for many of one kind."""
+    names = group.get("names") or [""]
+    if len(names) == 1:
+        return str(names[0])
+    return "%s *.%s (%d)" % (group.get("kind"), group.get("name"), len(names))
+
+
 def label(observation: dict[str, Any]) -> str:
     """An outcome with the one fact that explains it, e.g.
     `export-error (AssertionError: Mutating module attribute a during export.)`."""
@@ -64,6 +73,8 @@ def label(observation: dict[str, Any]) -> str:
         return _clean("%s (%s: %s)" % (outcome, error.get("type"), error.get("message")))
     if outcome == Outcome.DIVERGES:
         # sorted: the same differences read the same whatever order they were found in
-        whats = sorted({difference["what"] for difference in evidence.get("differences", [])})
+        whats = sorted({_what(group) for group in evidence.get("difference_groups", [])}) or sorted(
+            {difference["what"] for difference in evidence.get("differences", [])}
+        )
         return _clean("diverges (%s)" % ", ".join(whats[:3]))
     return str(outcome)  # unsupported: its reason is evidence, not a different outcome
