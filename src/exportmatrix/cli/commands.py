@@ -55,6 +55,7 @@ from exportmatrix.reports import (
     terminal,
     write_reports,
 )
+from exportmatrix.reports import advise as advice
 from exportmatrix.repro import short_reproducer
 from exportmatrix.run import Locked, NoTorch, ResultsLock, options_from, report_problems, run_installed
 
@@ -368,6 +369,26 @@ def changes(arguments: argparse.Namespace) -> int:
             print("\n".join(story_lines(story, every_path, str(arguments.matrix))))
             for link in story.links:
                 print("    %s: %s" % (link.ref, link.says))
+    return 0
+
+
+def advise(arguments: argparse.Namespace) -> int:
+    """Per capture path, where the user's cases hold and the floor to pin; read from the matrix alone."""
+    path = Path(arguments.matrix)
+    if not path.is_file():
+        raise ValueError("%s: no such matrix file (write one with `nox -s matrix`, or name it: advise MATRIX)" % path)
+    matrix = read_matrix(path)
+    if arguments.behaviours:
+        cases = advice.choose_cases(matrix, arguments.behaviours)
+        chosen = "--behaviours " + " ".join(arguments.behaviours)
+    else:
+        cases = advice.default_cases(matrix)
+        chosen = "the behaviours of " + ", ".join(Path(f).name for f in advice.case_files(matrix))
+    advised = advice.advise(matrix, cases, chosen)
+    if arguments.json:
+        print(json.dumps(advice.as_json(advised), indent=1, ensure_ascii=False))
+        return 0
+    print(advice.render(advised))
     return 0
 
 

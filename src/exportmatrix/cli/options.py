@@ -215,6 +215,22 @@ OPTIONS: dict[str, Option] = {
         metavar="CLASS",
     ),
     "cells": _flag("--cells", "every changed cell on a line of its own, not stories", action="store_true"),
+    # `advise`
+    "advise-behaviours": _flag(
+        "--behaviours",
+        "the cases: behaviour ids or fnmatch patterns (attr.tensor_reassign 'kv_cache.*'; repeatable; default: the "
+        "behaviours of the case files the matrix ran)",
+        action="extend",
+        nargs="+",
+        dest="behaviours",
+        metavar="ID|PATTERN",
+    ),
+    "advise-json": _flag(
+        "--json",
+        '{"cases": [...], "skipped": [...], "series": [{"build", "device", "shapes", "paths": [{"path", "floor", '
+        '"cases": [...]}]}]}',
+        action="store_true",
+    ),
     "changes-json": _flag(
         "--json", '{"stories": [...], "changes": [...]}, each change with its evidence', action="store_true"
     ),

@@ -149,6 +149,20 @@ COMMANDS = (
         % ", ".join(CHANGE_CLASSES),
     ),
     Command(
+        "advise",
+        commands.advise,
+        ("matrix-or-default", "advise-behaviours", "advise-json"),
+        """per capture path, the releases where your cases hold and the torch floor to pin
+
+        Read MATRIX (nothing runs) and, for your cases (the behaviours of the case files it ran, or those --behaviours
+        names by id or pattern), print per capture path the releases where each case holds, as ranges (2.4–2.5,
+        2.8–2.15), and the floor: the oldest release from which every case holds through the newest release the path
+        was observed in (export_nonstrict: torch>=2.6), or no release, naming the case that does not hold in the
+        newest and its outcome there. Environments whose status is not ok are skipped and named. Where the matrix
+        has several builds, devices or shapes, each has its own paths. Exit codes: 0 advised (whether or not a path
+        has a floor); 2 a usage error, an unknown behaviour, or a matrix file missing or unreadable.""",
+    ),
+    Command(
         "releases",
         commands.releases,
         ("newest", "index", "missing-from", "github-output"),

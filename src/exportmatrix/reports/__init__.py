@@ -1,7 +1,8 @@
 """Reports: one view model of a matrix (grids, upstream verdicts, changes),
-rendered for the terminal, as Markdown, as one HTML page and as a site."""
+rendered for the terminal, as Markdown, as one HTML page and as a site; and
+what a model author can pin for their own cases (advise)."""
 
-from exportmatrix.reports import html, markdown, terminal
+from exportmatrix.reports import advise, html, markdown, terminal
 from exportmatrix.reports.changes import (
     CHANGE_CLASSES,
     Change,
@@ -25,6 +26,7 @@ __all__ = [
     "Change",
     "Story",
     "View",
+    "advise",
     "build_differences",
     "device_differences",
     "html",
