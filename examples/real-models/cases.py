@@ -26,18 +26,8 @@ import re
 import torch
 from exportmatrix_suite import behaviour
 
-# -- what BatchNorms change in training mode --------------------------------
-#
-# `mutates` names every state name one eager call changes. Until it accepts
-# patterns ("buffer **.running_mean"), the names are listed: one BatchNorm's
-# three buffers, for each BatchNorm the model holds.
-
-BATCHNORM_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
-
-
-def batchnorm_state(*prefixes):
-    """'buffer PREFIX.running_mean', … for each BatchNorm's dotted name."""
-    return tuple("buffer %s.%s" % (prefix, name) for prefix in prefixes for name in BATCHNORM_BUFFERS)
+# what a BatchNorm changes in training mode, wherever it sits in a model (`**`: any depth)
+BATCHNORMS = ("buffer **.running_mean", "buffer **.running_var", "buffer **.num_batches_tracked")
 
 
 # -- companion packages: present, importable, and holding what is used -----
@@ -131,19 +121,12 @@ def _transformers_missing():
 
 IMAGE = lambda: (torch.randn(2, 3, 32, 32),)  # noqa: E731
 
-RESNET18_BATCHNORMS = (
-    "bn1",
-    *("layer%d.%d.bn%d" % (layer, block, norm) for layer in (1, 2, 3, 4) for block in (0, 1) for norm in (1, 2)),
-    *("layer%d.0.downsample.1" % layer for layer in (2, 3, 4)),
-)
-
-
 @behaviour(
     id="real.resnet18_train",
     description="torchvision resnet18(num_classes=4) in training mode: 20 BatchNorms update their running statistics",
     tags=("model", "torchvision", "batchnorm"),
     inputs=IMAGE,
-    mutates=batchnorm_state(*("net." + name for name in RESNET18_BATCHNORMS)),
+    mutates=BATCHNORMS,
     unavailable=_torchvision_missing,
 )
 class ResNet18Train(torch.nn.Module):
@@ -157,33 +140,10 @@ class ResNet18Train(torch.nn.Module):
         return self.net(x)
 
 
-# mobilenet_v3_small's BatchNorms, by the dotted names of its features:
-# Conv2dNormActivation is (conv, norm, activation), an InvertedResidual's
-# block is a sequence of them (and a SqueezeExcitation, without a norm)
-MOBILENET_V3_SMALL_BATCHNORMS = (
-    "features.0.1",
-    "features.1.block.0.1",
-    "features.1.block.2.1",
-    *("features.%d.block.%d.1" % (index, part) for index in (2, 3) for part in (0, 1, 2)),
-    *("features.%d.block.%d.1" % (index, part) for index in range(4, 12) for part in (0, 1, 3)),
-    "features.12.1",
-)
-
-
-# Each 1x1 expansion conv (block.0, and features.12) reads the output of a
-# BatchNorm in training mode (through a residual sum of such outputs at
-# most): zero mean per channel, so its own BatchNorm's running_mean stays put
-# at 32x32 (running_var and the count move). A pattern ("buffer **.running_mean")
-# would not mind; exact names must leave them out.
-MOBILENET_STILL_MEAN = {"features.%d.block.0.1" % index for index in range(2, 12)} | {"features.12.1"}
-
-
-def _mobilenet_state():
-    return tuple(
-        entry
-        for entry in batchnorm_state(*("net." + name for name in MOBILENET_V3_SMALL_BATCHNORMS))
-        if not any(entry == "buffer net.%s.running_mean" % still for still in MOBILENET_STILL_MEAN)
-    )
+# In mobilenet_v3_small at 32x32, each 1x1 expansion conv reads a BatchNorm's
+# training-mode output (zero mean per channel), so its own BatchNorm's
+# running_mean stays put while running_var and the count move: a pattern
+# matches names that did not change, and that is fine.
 
 
 @behaviour(
@@ -191,7 +151,7 @@ def _mobilenet_state():
     description="torchvision mobilenet_v3_small(num_classes=4), training mode: BatchNorms update, its Dropout draws",
     tags=("model", "torchvision", "batchnorm", "dropout", "random"),
     inputs=IMAGE,
-    mutates=_mobilenet_state(),
+    mutates=BATCHNORMS,
     unavailable=_torchvision_missing,
 )
 class MobileNetV3SmallTrain(torch.nn.Module):
@@ -217,27 +177,11 @@ LLAMA = dict(
     max_position_embeddings=64,
 )
 MAX_CACHE_LEN = 8
-LLAMA_LAYERS = 2
 
 
 def _token_at_position():
     """One token, written into the cache at position 3 (0-2 hold zeros)."""
     return (torch.tensor([[5]]), torch.tensor([3]))
-
-
-def _llama_cache_state():
-    """What one call changes: the wrapper's cache buffers (key_cache_i and
-    value_cache_i; from transformers 5 also cumulative_length_i, the tokens
-    written), and the StaticCache object holding the same tensors, a plain
-    attribute of the wrapper. Read from the installed version's metadata
-    (transformers is not imported to load this file)."""
-    version = _installed("transformers") or "0"
-    names = [
-        "buffer export.%s_%d" % (kind, layer) for layer in range(LLAMA_LAYERS) for kind in ("key_cache", "value_cache")
-    ]
-    if int(version.split(".")[0]) >= 5:
-        names += ["buffer export.cumulative_length_%d" % layer for layer in range(LLAMA_LAYERS)]
-    return tuple(names) + ("attribute export.static_cache",)
 
 
 @behaviour(
@@ -248,7 +192,9 @@ def _llama_cache_state():
     ),
     tags=("model", "transformers", "kv-cache"),
     inputs=_token_at_position,
-    mutates=_llama_cache_state(),
+    # the wrapper's cache buffers (key_cache_i and value_cache_i; from transformers 5 also
+    # cumulative_length_i), and the StaticCache object holding the same tensors, a plain attribute
+    mutates=("buffer export.*", "attribute export.static_cache"),
     unavailable=_transformers_missing,
 )
 class LlamaWithStaticCache(torch.nn.Module):
@@ -353,16 +299,7 @@ class FakeQuantizeQAT(torch.nn.Module):
     description="ao.nn.qat.Linear, default QAT qconfig: weight and output through fused_moving_avg_obs_fake_quant",
     tags=("torch", "quantization", "qat", "fused"),
     inputs=_rows,
-    mutates=(
-        "buffer lin.weight_fake_quant.activation_post_process.min_val",
-        "buffer lin.weight_fake_quant.activation_post_process.max_val",
-        "buffer lin.weight_fake_quant.scale",
-        "buffer lin.weight_fake_quant.zero_point",
-        "buffer out.activation_post_process.min_val",
-        "buffer out.activation_post_process.max_val",
-        "buffer out.scale",
-        "buffer out.zero_point",
-    ),
+    mutates=("buffer **.min_val", "buffer **.max_val", "buffer **.scale", "buffer **.zero_point"),
 )
 class QATLinearFused(torch.nn.Module):
     def __init__(self):
@@ -428,7 +365,7 @@ class HistogramObserver(torch.nn.Module):
     description="BatchNorm1d(momentum=None), training mode: a cumulative average over num_batches_tracked batches",
     tags=("torch", "batchnorm"),
     inputs=_rows,
-    mutates=batchnorm_state("norm"),
+    mutates=BATCHNORMS,
 )
 class BatchNormCumulative(torch.nn.Module):
     def __init__(self):
