@@ -150,14 +150,12 @@ class Behaviour:
         return Instance(module, args)
 
     def instantiate_float64(self, device: str) -> Instance:
-        """The same fresh instance with its floating state and inputs in float64
+        """The same fresh instance with its float32 state and inputs in float64
         (the reference numerics are judged against; see float64.py)."""
-        import torch
-
-        from exportmatrix_suite.float64 import to_float64
+        from exportmatrix_suite.float64 import module_to_float64, to_float64
 
         instance = self.instantiate(device)
-        return Instance(instance.module.to(dtype=torch.float64), to_float64(instance.args))
+        return Instance(module_to_float64(instance.module), to_float64(instance.args))
 
     def float64_draws(self) -> Any:
         """The context the float64 run draws its random numbers in."""

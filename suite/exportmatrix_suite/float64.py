@@ -1,6 +1,7 @@
 """The float64 form of a behaviour, the reference numerics are judged against
-(classify.float64_trace): the module and inputs with their floating tensors in
-float64, and random draws made as the float32 run makes them.
+(classify.float64_trace): the module and inputs with their float32 tensors in
+float64 (a float16 buffer keeps its rounding), and random draws made as the
+float32 run makes them.
 
 Why the draws: from one seed, a float32 and a float64 tensor draw different
 dropout masks (bernoulli_ fills each dtype its own way), so a float64 run left
@@ -23,9 +24,18 @@ from torch.overrides import TorchFunctionMode
 DROPOUTS = tuple(getattr(F, name) for name in ("dropout", "dropout1d", "dropout2d", "dropout3d") if hasattr(F, name))
 
 
+def module_to_float64(module: torch.nn.Module) -> torch.nn.Module:
+    """`module` with its float32 parameters and buffers in float64, any other
+    dtype left as it is. Module.to(torch.float64) would convert a float16 or
+    bfloat16 buffer too and so remove the rounding the module chose; _apply is
+    the function it uses, given a conversion of float32 alone (the one private
+    name this file uses)."""
+    return module._apply(lambda tensor: tensor.to(torch.float64) if tensor.dtype == torch.float32 else tensor)
+
+
 def to_float64(value: Any) -> Any:
-    """`value` with each floating tensor in float64 (lists, tuples and dicts walked)."""
-    if isinstance(value, torch.Tensor) and value.is_floating_point():
+    """`value` with each float32 tensor in float64 (lists, tuples and dicts walked)."""
+    if isinstance(value, torch.Tensor) and value.dtype == torch.float32:
         return value.detach().to(torch.float64).requires_grad_(value.requires_grad)
     if isinstance(value, torch.Tensor):
         return value

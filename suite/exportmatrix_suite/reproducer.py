@@ -128,7 +128,7 @@ class Behaviour:
 
     def instantiate_float64(self, device):
         mod, args = build()
-        return types.SimpleNamespace(module=mod.to(dtype=torch.float64), args=float64().to_float64(args))
+        return types.SimpleNamespace(module=float64().module_to_float64(mod), args=float64().to_float64(args))
 
     def float64_draws(self):
         return float64().float32_draws()

@@ -261,3 +261,35 @@ def test_no_float64_run_when_nothing_differs():
 
     assert evidence_of(Counting(), rebuilt())["outcome"] == "holds"
     assert Counting.runs == 0
+
+
+def test_a_float64_run_that_computes_something_else_is_no_reference():
+    """Where eager's own error to the float64 run is more than REFERENCE_FIT of
+    its size (the float64 run converted a tensor that float32 eager updates in
+    place, say), the tensor is judged by the exact rule, and the evidence says so."""
+    eager = ("tensor", "torch.float32", (4,), "cpu", [1.0, 2.0, 3.0, 4.0])
+    exported = ("tensor", "torch.float32", (4,), "cpu", [1.0, 2.0, 3.0, 4.001])
+    unchanged = ("tensor", "torch.float64", (4,), "cpu", [0.0, 0.0, 0.0, 0.0])
+    judged = within_numerics(eager, exported, unchanged)
+    assert judged["fits"] is False and judged["within"] is False
+
+    class Unchanging(NetBehaviour):
+        def instantiate_float64(self, device: str) -> Instance:
+            instance = super().instantiate_float64(device)
+            (x,) = instance.args
+            return Instance(instance.module, (Tensor([v * 3 for v in x.values], x.dtype),))  # another computation
+
+    observation = evidence_of(Unchanging(), rebuilt(offset=3e-5))
+    assert observation["outcome"] == "diverges"
+    assert "output of call 1 after call 1" in observation["evidence"]["float64_misfits"]
+
+
+def test_a_half_precision_tensor_is_judged_against_a_reference_that_kept_its_dtype():
+    """A float16 buffer stays float16 in the float64 run (its rounding is the
+    module's choice): a reference that converted it does not fit."""
+    eager = ("tensor", "torch.float16", (4,), "cpu", [1.0, 2.0, 3.0, 4.0])
+    exported = ("tensor", "torch.float16", (4,), "cpu", [1.0, 2.0, 3.0, 4.002])
+    kept = ("tensor", "torch.float16", (4,), "cpu", [1.0, 2.0, 3.0, 4.0])
+    converted = ("tensor", "torch.float64", (4,), "cpu", [1.0, 2.0, 3.0, 4.0])
+    assert within_numerics(eager, exported, kept)["fits"] is True
+    assert within_numerics(eager, exported, converted)["fits"] is False
