@@ -406,3 +406,19 @@ class EmbeddingMaxNorm(torch.nn.Module):
 
     def forward(self, ids):
         return self.emb(ids).sum(-1)
+
+
+@behaviour(
+    id="real.lazy_linear",
+    description="nn.LazyLinear: the first call materialises weight and bias and sets in_features from the input",
+    tags=("torch", "lazy", "parameter"),
+    inputs=_rows,
+    mutates=("parameter lin.weight", "parameter lin.bias", "attribute lin.in_features"),
+)
+class LazyLinearFirstCall(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.LazyLinear(FEATURES)
+
+    def forward(self, x):
+        return self.lin(x)
