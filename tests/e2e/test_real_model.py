@@ -7,6 +7,7 @@ counters, 2.15 holds, and the change between them is `fixed`."""
 
 import os
 import re
+import subprocess
 
 import pytest
 from test_matrix_end_to_end import nox
@@ -72,3 +73,54 @@ def test_the_older_package_loses_every_batchnorms_count_and_the_evidence_names_a
 def test_the_change_from_2_14_to_2_15_is_fixed(resnet):
     (change,) = [c for c in outcome_changes(resnet) if c.behaviour == "tv.resnet18_train"]
     assert change.kind == "fixed", change
+
+
+FLOAT64_CHECK = """
+import torch
+from exportmatrix_suite.float64 import float32_draws, module_to_float64, to_float64
+
+class Mixed(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(64, 64)
+        self.register_buffer("low", torch.zeros(4, dtype=torch.float16))
+        self.register_buffer("count", torch.zeros((), dtype=torch.int64))
+        self.drop = torch.nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.drop(self.lin(x))
+
+module = Mixed().train()
+x = torch.randn(8, 64)
+torch.manual_seed(1)
+single = module(x)
+double = module_to_float64(Mixed().train())
+double.load_state_dict(module.state_dict())
+assert double.lin.weight.dtype == torch.float64, double.lin.weight.dtype
+assert (double.low.dtype, double.count.dtype) == (torch.float16, torch.int64)
+assert to_float64((x, 3))[0].dtype == torch.float64
+torch.manual_seed(1)
+plain = double(to_float64(x))
+torch.manual_seed(1)
+with float32_draws():
+    drawn = double(to_float64(x))
+print("masks differ without the mode:", bool(((plain == 0) != (single == 0)).any()))
+assert torch.equal(drawn == 0, single == 0), "the float64 run drew other dropout masks"
+assert (drawn.float() - single).abs().max() < 1e-5
+print("ok")
+"""
+
+
+def test_the_float64_form_keeps_half_precision_and_draws_float32_masks(resnet, root):
+    """On a real torch (2.15, the environment above): float32 alone goes to
+    float64, and under float32_draws a dropout drops what the float32 run drops."""
+    python = root / ".nox" / "with-torchvision" / "torch-2-15-3-11" / "bin" / "python"
+    done = subprocess.run(
+        [str(python), "-c", FLOAT64_CHECK],
+        capture_output=True,
+        text=True,
+        cwd=root / "suite",
+        env=dict(os.environ, PYTHONPATH=str(root / "suite")),
+        timeout=300,
+    )
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr
