@@ -341,7 +341,6 @@ def test_a_committed_matrix_gets_a_floor_line_for_each_default_path(capsys):
 MODEL_AUTHOR = ROOT / "examples" / "model-author" / "matrix.json"
 
 
-@pytest.mark.skipif(not MODEL_AUTHOR.is_file(), reason="examples/model-author/matrix.json is not committed")
 def test_the_model_authors_example_gets_a_floor_for_each_default_path(capsys):
     assert main(["advise", str(MODEL_AUTHOR)]) == 0
     text = capsys.readouterr().out
