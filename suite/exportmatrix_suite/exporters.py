@@ -342,8 +342,10 @@ class ExportThen(Exporter):
 # with inductor turn it on, so that dropout's masks are eager's and a difference
 # is the artifact's, not the draw's.
 INDUCTOR_SWITCHES = {
-    "inductor fallback_random": "import torch._inductor.config\n"
-    "torch._inductor.config.fallback_random = True  # random draws as eager's, for the comparison\n"
+    # (imported as a name of its own: a reproducer runs this code inside a function, where
+    # `import torch._inductor.config` would make `torch` a local name of that function)
+    "inductor fallback_random": "import torch._inductor.config as inductor_config\n"
+    "inductor_config.fallback_random = True  # random draws as eager's, for the comparison\n"
 }
 
 
