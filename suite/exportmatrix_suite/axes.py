@@ -19,7 +19,7 @@ Torch-free; `python -m exportmatrix_suite.coverage` prints the table of the cata
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 __all__ = ["AXES", "EMPTY", "THEMES", "axis_problems", "coverage", "markdown", "values"]
 
@@ -320,8 +320,8 @@ def coverage(declarations: Sequence[Mapping[str, object]]) -> Dict[str, Dict[Tup
     return grids
 
 
-def _tags(declared: Mapping[str, object]) -> List[str]:
-    return [str(tag) for tag in declared.get("tags") or ()]  # type: ignore[union-attr]
+def _tags(declared: Mapping[str, Any]) -> List[str]:
+    return [str(tag) for tag in declared.get("tags") or ()]
 
 
 def _rule(grid: str, row: str, column: str) -> Optional[Empty]:
@@ -350,7 +350,7 @@ def markdown(declarations: Sequence[Mapping[str, object]]) -> str:
         ]
         for row in AXES[row_axis]:
             filled = [
-                "`%s`: %s" % (column, ", ".join("`%s`" % i for i in cells[(row, column)]))  # type: ignore[union-attr]
+                "`%s`: %s" % (column, ", ".join("`%s`" % i for i in cells[(row, column)]))  # type: ignore[attr-defined]
                 for column in AXES[column_axis]
                 if isinstance(cells[(row, column)], list)
             ]

@@ -57,9 +57,10 @@ def materialize_once_per_collection(utils: Optional[ModuleType] = None) -> Optio
     release has no such functions."""
     if utils is None:
         try:
-            from torch._export import utils
+            from torch._export import utils as loaded
         except ImportError:
             return None
+        utils = loaded
     collect = getattr(utils, COLLECT, None)
     if collect is None or not callable(getattr(utils, MATERIALIZE, None)):
         return None

@@ -196,8 +196,8 @@ class Exporter(Protocol):
     def unavailable_reason(self, shapes: str) -> Optional[str]:
         """Why this exporter (or its dynamic-shape form) does not exist in this release, or None."""
 
-    def detail(self, dims: Any) -> str:
-        """The capture code, for the evidence (dims: see dynamic_dims(); None when static)."""
+    def detail(self, args: tuple, dims: Any) -> str:
+        """The capture code for these arguments, for the evidence (dims: see dynamic_dims(); None when static)."""
 
     def capture(self, module: Any, args: tuple, dims: Any) -> Artifact:
         """Capture `module` called with `args`, the dimensions `dims` declared
@@ -897,11 +897,11 @@ def _differences(
         if judged is not None and not judged["fits"] and misfits is not None:
             misfits.append("%s after call %d" % (what, call))
         if judged is not None and judged["within"]:
-            entry = {"what": what, "call": call, "error": judged["error"], "bound": judged["bound"]}
+            entry: Dict[str, Any] = {"what": what, "call": call, "error": judged["error"], "bound": judged["bound"]}
             entry["eager_error"] = judged["eager_error"]
             numerics.append(dict(entry, where=judged["where"]) if judged["where"] else entry)
             continue
-        entry: Dict[str, Any] = {"what": what}
+        entry = {"what": what}
         if after is not None:
             entry["after_call"] = after
         entry.update(eager=describe(a), exported=describe(b))
@@ -1269,7 +1269,9 @@ def _kept(differences: List[Dict[str, Any]], owners: Dict[str, str]) -> List[Dic
     """The differences listed one by one, at most MAX_DIFFERENCES: the first
     of each group before any second one, in the order they were found (the
     groups name every one)."""
-    seen, firsts, rest = set(), [], []
+    seen: set = set()
+    firsts: List[int] = []
+    rest: List[int] = []
     for index, entry in enumerate(differences):
         key = _group_key(entry["what"], owners) + (entry.get("after_call"),)
         (rest if key in seen else firsts).append(index)

@@ -25,7 +25,7 @@ import inspect
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, cast
 
 from exportmatrix_suite.axes import axis_problems
 from exportmatrix_suite.classify import INPUT_KIND
@@ -365,7 +365,8 @@ def behaviour(
         docstring = (module_class.__doc__ or "").strip().splitlines() if isinstance(module_class, type) else []
         told = description if description is not None else (docstring[0] if docstring else id)
         source = source_of(module_class)
-        declared = Behaviour(id, told, as_tuple, module_class, inputs, source=source, **options)
+        made = cast(Callable[[], tuple], inputs)  # None is refused by Behaviour's own check, with a message
+        declared = Behaviour(id, told, as_tuple, module_class, made, source=source, **options)
         for existing in REGISTRY:
             if existing.id == declared.id:
                 raise ValueError("behaviour %r is declared twice: it is already declared in %s" % (id, where(existing)))

@@ -18,7 +18,7 @@ import os
 import re
 import shutil
 import tempfile
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import torch
 import torch._dynamo  # not imported by `import torch` in 2.0
@@ -532,7 +532,7 @@ assert sorted(e.name for e in EXPORTERS) == sorted(n for names in PATH_SETS.valu
 def selected_exporters(names: str) -> List[Exporter]:
     """The exporters of a comma-separated list of capture-path sets and
     exporter names ("default,aoti"), in the catalogue's order."""
-    wanted = set()
+    wanted: Set[str] = set()
     for name in [n.strip() for n in names.split(",") if n.strip()]:
         if name in PATH_SETS:
             wanted.update(PATH_SETS[name])
