@@ -39,16 +39,19 @@ from exportmatrix.base.statuses import Status, suite_ran
 from exportmatrix.base.suite import (
     AXES_FILE,
     CATALOGUE_DIR,
+    DECLARATIONS_FILE,
     DEFAULT_CONFIG,
     NOXFILE,
     PATH_SETS_FILE,
     SUITE_DIR,
     catalogue_axes,
+    suite_declarations,
 )
 
 __all__ = [
     "AXES_FILE",
     "CATALOGUE_DIR",
+    "DECLARATIONS_FILE",
     "DEFAULT_CONFIG",
     "NOXFILE",
     "PATH_SETS_FILE",
@@ -90,6 +93,7 @@ __all__ = [
     "reproducer",
     "shapes_of",
     "subset",
+    "suite_declarations",
     "suite_ran",
     "symbol",
     "upgrade",

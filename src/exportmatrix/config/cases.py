@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from exportmatrix.base import CATALOGUE_DIR
+from exportmatrix.base import CATALOGUE_DIR, suite_declarations
 
 REQUIRED = ("id", "inputs")  # the options @behaviour cannot do without (description and tags have defaults)
 
@@ -50,16 +50,10 @@ class Cases:
         return digest.hexdigest()[:16]
 
 
-def _decorator(node: ast.ClassDef) -> ast.Call | None:
-    for decorator in node.decorator_list:
-        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "behaviour":
-            return decorator
-    return None
-
-
 def declarations(path: Path) -> tuple[list[Declared], list[str]]:
     """The behaviours a file declares, and what is wrong with it (each
-    problem names the file and line)."""
+    problem names the file and line). Declarations are found by the suite's
+    own parser (declarations.py), so every form the suite accepts counts."""
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except SyntaxError as error:
@@ -67,21 +61,19 @@ def declarations(path: Path) -> tuple[list[Declared], list[str]]:
     except OSError as error:
         return [], ["%s: cannot read it (%s)" % (path, error.strerror)]
     found, problems = [], []
-    for node in ast.walk(tree):
-        decorator = _decorator(node) if isinstance(node, ast.ClassDef) else None
-        if decorator is None:
-            continue
-        options = {keyword.arg: keyword.value for keyword in decorator.keywords if keyword.arg}
-        where = "%s:%d: class %s" % (path, decorator.lineno, node.name)  # type: ignore[attr-defined]
-        missing = [name for name in REQUIRED if name not in options]
+    for declaration in suite_declarations().declarations(tree):
+        options = declaration.options
+        where = "%s:%d: class %s" % (path, declaration.line, declaration.node.name)
+        # options unpacked from *args or **kwargs are known only when the file runs (the suite checks them)
+        missing = [] if declaration.unpacks else [name for name in REQUIRED if name not in options]
         if missing:
             problems.append("%s: @behaviour needs %s" % (where, ", ".join(missing)))
             continue
-        identifier = options["id"]
+        identifier = options.get("id")
         if not isinstance(identifier, ast.Constant) or not isinstance(identifier.value, str):
             problems.append("%s: the id must be a string literal" % where)
             continue
-        found.append(Declared(identifier.value, path, decorator.lineno))
+        found.append(Declared(identifier.value, path, declaration.line))
     if not found and not problems:
         problems.append("%s: declares no behaviour (no class decorated with @behaviour)" % path)
     return found, problems
