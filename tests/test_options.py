@@ -119,3 +119,35 @@ def test_short_and_full_exclude_each_other_and_full_is_the_default(capsys):
     with pytest.raises(SystemExit):
         parser_module.parser().parse_args([*repro, "--short", "--full"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def flag_uses(flag: str) -> dict[str, argparse.Action]:
+    return {
+        command: action
+        for command, parser in parsers().items()
+        for action in options_of(parser)
+        if flag in action.option_strings
+    }
+
+
+def test_from_names_a_release_wherever_it_is_not_a_deprecated_spelling():
+    """`changes --from 2.9 --to 2.10`; aggregate's folder is --streams (its old --from still parses)."""
+    uses = flag_uses("--from")
+    releases = sorted(command for command, action in uses.items() if action.metavar == "RELEASE")
+    deprecated = sorted(
+        command
+        for command, action in uses.items()
+        if action.option_strings[0] != "--from" and "deprecated" in action.help
+    )
+    assert releases == ["changes"] and deprecated == ["aggregate"] and len(uses) == 2
+    for flag in ("--streams", "--from"):
+        assert parser_module.parser().parse_args(["aggregate", flag, "downloaded"]).streams == "downloaded"
+
+
+def test_full_asks_for_summarys_long_form_and_does_nothing_in_repro():
+    uses = flag_uses("--full")
+    assert sorted(uses) == ["repro", "summary"]
+    assert uses["repro"].help.startswith("deprecated, does nothing")
+    assert parser_module.parser().parse_args(["summary", "--full"]).full is True
+    repro = ["repro", "m.json", "torch-2.4", "attr.tensor_reassign", "export_strict"]
+    assert parser_module.parser().parse_args([*repro, "--full"]).full is parser_module.parser().parse_args(repro).full

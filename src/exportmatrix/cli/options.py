@@ -99,10 +99,13 @@ OPTIONS: dict[str, Option] = {
     "only-builds": _flag("--build", "only this build (repeatable)", action="append", dest="builds"),
     "json": _flag("--json", "print JSON instead of a table", action="store_true"),
     # `aggregate`
-    "streams": _flag(
-        "--from",
-        "read the streams from this folder and its sub-folders (e.g. downloaded CI artifacts) instead of RESULTS/envs",
+    # --from names a release (`changes --from 2.9 --to 2.10`); a folder has its own flag, the old spelling kept
+    "streams": Option(
+        ("--streams", "--from"),
+        "read the streams from this folder and its sub-folders (e.g. downloaded CI artifacts) instead of "
+        "RESULTS/envs (--from: deprecated spelling of --streams)",
         dest="streams",
+        metavar="FOLDER",
     ),
     "onto": _flag(
         "--onto",
@@ -169,10 +172,10 @@ OPTIONS: dict[str, Option] = {
         action="store_false",
         dest="full",
     ),
+    # --full means summary's long form; in repro it only ever asked for the default, so it does nothing there
     "full": _flag(
         "--full",
-        "the full reproducer, the record (the default, as before --short existed): it carries the classification "
-        "rule verbatim and prints exactly the recorded verdict",
+        "deprecated, does nothing: the full reproducer is the default",
         default=True,
         action="store_true",
         dest="full",

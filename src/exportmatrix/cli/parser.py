@@ -117,8 +117,9 @@ COMMANDS = (
         """print one cell's standalone reproducer
 
         Print a standalone reproducer of one cell of MATRIX: a Python file that rebuilds the behaviour, captures it
-        exactly as the suite did in that release and prints OUTCOME: <outcome>. The full one by default (--full),
-        the short one with --short.""",
+        exactly as the suite did in that release and prints OUTCOME: <outcome>. The full one, the record, by
+        default: it carries the classification rule verbatim and prints exactly the recorded verdict. The short
+        one with --short.""",
     ),
     Command(
         "convert",
