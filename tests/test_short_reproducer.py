@@ -136,13 +136,30 @@ def test_a_crash_says_it_cannot_decide():
     assert undecidable(cell) and "# cannot decide here: recorded crash" in short_reproducer(held, cell)
 
 
-def test_a_cell_judged_within_numerics_says_the_short_form_cannot_decide_it():
-    numerics = [{"kind": "output", "name": "output", "count": 2, "error": 5e-4, "bound": 2e-3, "summary": "..."}]
-    held, cell = matrix(full(), evidence={"numerics": numerics})
+def test_a_cell_judged_within_numerics_judges_those_names_by_the_float64_rule():
+    """The names the cell judged within numerics (output, and a buffer) are
+    judged by close() against a float64 run of the same module; every other
+    name stays exact."""
+    numerics = [
+        {"kind": "output", "name": "output", "names": ["output of call 1", "output of call 2"], "count": 2},
+        {"kind": "buffer", "name": "buf", "names": ["buffer buf"], "count": 1},
+    ]
+    held, cell = matrix(full(), outcome="holds", evidence={"numerics": numerics})
     text = short_reproducer(held, cell)
-    assert undecidable(cell) and "# cannot decide here: float tensors that differ were judged within numerics" in text
+    assert undecidable(cell) is None and "cannot decide" not in text
+    ast.parse(text)
+    assert "def close(want, got, ref):" in text and "reference = [observe(m64, m64" in text
+    assert "if name in ['output', 'buffer buf'] and close(want, got, reference[call - 1][name]): continue" in text
+    assert "'buffer buf': " in text  # compared although no difference names it
+    assert non_blank(text) <= MAX_LINES
     held, cell = matrix(full())
-    assert undecidable(cell) is None
+    assert "def close" not in short_reproducer(held, cell)
+
+
+def test_each_call_is_seeded_as_the_suite_seeds_it():
+    held, cell = matrix(full())
+    text = short_reproducer(held, cell)
+    assert "torch.manual_seed(k)" in text and "for k, a in enumerate(calls, 1)" in text
 
 
 def test_a_reproducer_not_of_the_template_has_no_short_form():

@@ -20,6 +20,8 @@ import textwrap
 from functools import lru_cache
 from typing import Any, Dict, List, Set
 
+from exportmatrix_suite import declarations
+
 CLASSIFY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classify.py")
 FLOAT64_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "float64.py")
 QUOTE = "'''"
@@ -256,16 +258,6 @@ def _used_names(node: ast.AST) -> Set[str]:
     return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
 
 
-def _is_behaviour_decorator(decorator: ast.expr) -> bool:
-    """@behaviour(...) or @exportmatrix_suite.behaviour(...)."""
-    if not isinstance(decorator, ast.Call):
-        return False
-    func = decorator.func
-    return (isinstance(func, ast.Name) and func.id == "behaviour") or (
-        isinstance(func, ast.Attribute) and func.attr == "behaviour"
-    )
-
-
 def _suite_import(node: ast.stmt) -> bool:
     """An import of the suite itself, which a reproducer does without."""
     if isinstance(node, ast.ImportFrom):
@@ -296,14 +288,6 @@ def _imports(tree: ast.Module) -> Dict[str, str]:
     }
 
 
-def _decorator_options(node: ast.ClassDef) -> Dict[str, ast.expr]:
-    for decorator in node.decorator_list:
-        if _is_behaviour_decorator(decorator):
-            assert isinstance(decorator, ast.Call)
-            return {keyword.arg: keyword.value for keyword in decorator.keywords if keyword.arg}
-    return {}
-
-
 def behaviour_source(behaviour: Any) -> Dict[str, str]:
     """The statements of the behaviour's file that its class and options
     need (transitively: the module-level functions, classes and constants
@@ -318,7 +302,9 @@ def _class_source(module_class: type) -> Dict[str, str]:
     statements = [node for node in tree.body if _defined_names(node)]
     by_name = {name: node for node in statements for name in _defined_names(node)}
     (target,) = [n for n in statements if isinstance(n, ast.ClassDef) and n.name == module_class.__name__]
-    options = _decorator_options(target)
+    spelt = declarations.spellings(tree)
+    found = declarations.declaration(target, spelt)
+    options = found.options if found else {}
     wanted: Set[str] = set()
     pending = [target.name] + [
         name
@@ -331,8 +317,8 @@ def _class_source(module_class: type) -> Dict[str, str]:
         if name in by_name and name not in wanted:
             wanted.add(name)
             node = by_name[name]
-            pending += _used_names(ast.Module(body=[_undecorated(node)], type_ignores=[]))
-    chosen = [_undecorated(node) for node in statements if set(_defined_names(node)) & wanted]
+            pending += _used_names(ast.Module(body=[_undecorated(node, spelt)], type_ignores=[]))
+    chosen = [_undecorated(node, spelt) for node in statements if set(_defined_names(node)) & wanted]
     return {
         **_imports(tree),
         "support": "\n\n\n".join(ast.unparse(node) for node in chosen),
@@ -344,10 +330,10 @@ def _class_source(module_class: type) -> Dict[str, str]:
     }
 
 
-def _undecorated(node: ast.stmt) -> ast.stmt:
+def _undecorated(node: ast.stmt, spelt: declarations.Spellings) -> ast.stmt:
     """The statement without its @behaviour decorator (a helper's own decorators stay)."""
-    if isinstance(node, ast.ClassDef) and any(_is_behaviour_decorator(item) for item in node.decorator_list):
-        kept = [item for item in node.decorator_list if not _is_behaviour_decorator(item)]
+    if isinstance(node, ast.ClassDef) and any(spelt.decorates(item) for item in node.decorator_list):
+        kept = [item for item in node.decorator_list if not spelt.decorates(item)]
         copy = ast.ClassDef(node.name, node.bases, node.keywords, node.body, kept, *_type_params(node))
         return ast.fix_missing_locations(ast.copy_location(copy, node))
     return node
