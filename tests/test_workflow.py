@@ -38,7 +38,7 @@ def test_the_workflow_lists_runs_uploads_and_merges(root):
     assert "IFS=',' read -r -a tags <<< \"$TAG\"" in text and 'nox --list --json --tags "${tags[@]}"' in text
     assert "fromJSON(needs.list.outputs.sessions)" in text
     assert "name: env-${{ matrix.session }}" in text and "path: results/envs/" in text
-    assert 'exportmatrix aggregate --results results --from downloaded --expect "$EXPECTED"' in text
+    assert 'exportmatrix aggregate --results results --streams downloaded --expect "$EXPECTED"' in text
     assert "EXPECTED: ${{ needs.list.outputs.sessions }}" in text
     assert "|| echo" not in text and "continue-on-error" not in text  # no failed step turned green
     assert "name: export-matrix" in text and '"$GITHUB_STEP_SUMMARY"' in text
@@ -352,7 +352,7 @@ def test_a_caller_gets_what_the_workflow_declares():
         resolve_inputs(document, {"only-cases": "true"})
     text = REUSABLE.read_text()
     assert 'python -m pip install "$EXPORTMATRIX"' in text and "actions/checkout" in text
-    assert 'exportmatrix aggregate --results results --from downloaded --expect "$EXPECTED"' in text
+    assert 'exportmatrix aggregate --results results --streams downloaded --expect "$EXPECTED"' in text
     assert "|| echo" not in text and "continue-on-error" not in text  # no failed step turned green
 
 
