@@ -14,6 +14,7 @@ from test_matrix_end_to_end import nox
 
 from exportmatrix.base import read_matrix
 from exportmatrix.reports import outcome_changes
+from exportmatrix.repro import short_reproducer
 
 pytestmark = pytest.mark.e2e
 
@@ -124,3 +125,19 @@ def test_the_float64_form_keeps_half_precision_and_draws_float32_masks(resnet, r
         timeout=300,
     )
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("release", ["2.14", "2.15"])
+def test_the_short_reproducer_judges_what_the_cell_judged(resnet, root, release):
+    """Pasted into the release's interpreter, the short form prints the cell's
+    outcome: on 2.15 the float noise within numerics of its own float64 run
+    (holds), on 2.14 the lost counters (diverges)."""
+    found = cell(resnet, release)
+    text = short_reproducer(resnet, found)
+    assert text is not None
+    python = root / ".nox" / "with-torchvision" / ("torch-%s-3-11" % release.replace(".", "-")) / "bin" / "python"
+    done = subprocess.run([str(python), "-c", text], capture_output=True, text=True, timeout=900)
+    printed = done.stdout.strip().splitlines()[-1:]
+    assert printed == ["OUTCOME: %s" % found["outcome"]], done.stdout + done.stderr[-3000:]
+    if found["outcome"] == "diverges":
+        assert "num_batches_tracked after call 2" in done.stdout

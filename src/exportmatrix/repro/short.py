@@ -443,9 +443,9 @@ def render(p: Parts, fields: dict[str, Any], names: list[str], observation: dict
         out.append("    mod, args = %s()%s, %s" % (p.module_class, device, args))
         out += _warmup(p.warmup, tight)
         out.append("    return mod, args, (args, args)")
-    else:
-        out.append("    args = %s" % args)
-        out.append("    return %s()%s, args, (args, args)" % (p.module_class, device))
+    else:  # the module first, then its inputs: the suite's order of draws from the seeded generator
+        out.append("    mod, args = %s()%s, %s" % (p.module_class, device, args))
+        out.append("    return mod, args, (args, args)")
     state = ", ".join("%r: %s" % (n, _state(p, n, hidden)) for n in shown)
     judged = [n for n in numerics_names(observation) if n == "output" or n in shown]
     first_call = "capture (call 1)" if p.lazy else "call 1"
