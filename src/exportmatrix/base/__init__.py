@@ -1,6 +1,7 @@
 """What every step of the data flow shares, below all of them: the outcome
-and status vocabularies, the release ordering, atomic writes, and the matrix's own shape."""
+and status vocabularies, the release ordering, atomic writes, the matrix's own shape and its Cell."""
 
+from exportmatrix.base.cell import DEVICE, Cell
 from exportmatrix.base.compact import (
     SEPARATOR,
     TextStore,
@@ -53,6 +54,7 @@ __all__ = [
     "CATALOGUE_DIR",
     "DECLARATIONS_FILE",
     "DEFAULT_CONFIG",
+    "DEVICE",
     "NOXFILE",
     "PATH_SETS_FILE",
     "SUITE_DIR",
@@ -67,6 +69,7 @@ __all__ = [
     "TextStore",
     "UNPRINTABLE",
     "UNTAGGED_BUILDS",
+    "Cell",
     "CellKey",
     "Matrix",
     "Outcome",

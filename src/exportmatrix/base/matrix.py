@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from exportmatrix.base.cell import STATIC, Cell, CellKey, key_of, shapes_or_static
 from exportmatrix.base.statuses import Status
 
 SCHEMA = "exportmatrix/3"  # the const of schemas/matrix.schema.json (a test keeps them equal)
@@ -12,33 +13,26 @@ SCHEMA_2 = "exportmatrix/2"  # each cell an object of its own: still read
 SCHEMA_1 = "exportmatrix/1"  # each reproducer in full: still read (upgraded on reading)
 
 Matrix = dict[str, Any]
-CellKey = tuple[str, str, str, str, str]  # (environment, behaviour, exporter, device, shapes)
 UNTAGGED_BUILDS = ("pypi", "installed")  # builds that promise nothing about torch's local version tag
-STATIC = "static"  # the shapes of a cell that does not say (streams and matrices older than the shape axis)
 
 
 def shapes_of(observation: dict[str, Any]) -> str:
-    """A cell's shapes: "static" or "dynamic"; "static" where it does not say."""
-    return str(observation.get("shapes") or STATIC)
+    """A cell's shapes: "static" or "dynamic"; "static" where it does not say (Cell's rule)."""
+    return shapes_or_static(observation.get("shapes"))
 
 
 def cell_key(observation: dict[str, Any]) -> CellKey:
-    return (
-        observation["environment"],
-        observation["behaviour"],
-        observation["exporter"],
-        observation["device"],
-        shapes_of(observation),
-    )
+    return key_of(observation)
 
 
 def cell_name(observation: dict[str, Any]) -> tuple[str, ...]:
     """A cell as people and baselines name it: (behaviour, exporter, device),
     and the shapes where they are not static (a static cell keeps the name it
-    had before the shape axis, so older matrices and baselines compare)."""
-    name = (observation["behaviour"], observation["exporter"], observation["device"])
-    shapes = shapes_of(observation)
-    return name if shapes == STATIC else name + (shapes,)
+    had before the shape axis, so older matrices and baselines compare).
+    Baselines store it, device included: it is a key, not Cell.name."""
+    cell = Cell.of(observation)
+    name = (cell.behaviour, cell.path, cell.device)
+    return name if cell.shapes == STATIC else name + (cell.shapes,)
 
 
 def cell_index(matrix: Matrix) -> dict[CellKey, dict[str, Any]]:
