@@ -9,13 +9,13 @@ from typing import Any
 
 from exportmatrix.base import (
     STATIC,
+    Cell,
+    CellKey,
     Outcome,
-    cell_index,
     cell_key,
     label,
     release_key,
     release_label,
-    shapes_of,
     suite_ran,
 )
 
@@ -81,21 +81,21 @@ class Change:
         )
 
     @property
+    def cell(self) -> Cell:
+        return Cell(self.behaviour, self.exporter, self.device, self.shapes)
+
+    @property
     def where(self) -> str:
         """ " [cuda, dynamic shapes]": its device and shapes where not cpu and static."""
-        tags = [] if self.device == "cpu" else [self.device]
-        tags += [] if self.shapes == STATIC else [self.shapes + " shapes"]
-        return " [%s]" % ", ".join(tags) if tags else ""
+        return self.cell.tags
 
     def repro_command(self, matrix_path: str) -> str:
         """The command that prints the reproducer of its cell in the later release."""
-        command = "exportmatrix repro %s %s %s %s" % (matrix_path, self.environments[1], self.behaviour, self.exporter)
-        command += "" if self.device == "cpu" else " --device " + self.device
-        return command + ("" if self.shapes == STATIC else " --shapes " + self.shapes)
+        return self.cell.repro(matrix_path, self.environments[1])
 
-    def key(self, side: int) -> tuple[str, str, str, str, str]:
+    def key(self, side: int) -> CellKey:
         """The cell key (base.cell_key) of its cell before (0) or after (1)."""
-        return (self.environments[side], self.behaviour, self.exporter, self.device, self.shapes)
+        return self.cell.key(self.environments[side])
 
     @property
     def outcomes(self) -> tuple[str, str]:
@@ -133,34 +133,41 @@ def series(matrix: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return by_build
 
 
+def _cells(matrix: dict[str, Any]) -> dict[Cell, dict[str, dict[str, Any]]]:
+    """Each cell's observations, by environment id."""
+    found: dict[Cell, dict[str, dict[str, Any]]] = {}
+    for observation in matrix["observations"]:
+        found.setdefault(Cell.of(observation), {})[observation["environment"]] = observation
+    return found
+
+
 def outcome_changes(matrix: dict[str, Any]) -> list[Change]:
-    cells = cell_index(matrix)
+    by_cell = _cells(matrix)
     named = release_labels(matrix)
-    keys = sorted(
-        {(o["behaviour"], o["exporter"], o["device"], shapes_of(o)) for o in matrix["observations"]},
-        key=lambda k: (k[:3], k[3] != STATIC, k[3]),  # a cell's static shapes before its dynamic ones
-    )
+    # a cell's static shapes before its dynamic ones
+    order = sorted(by_cell, key=lambda c: (c.behaviour, c.path, c.device, c.shapes != STATIC, c.shapes))
     found = []
     for build, environments in series(matrix).items():
-        for behaviour, exporter, device, shapes in keys:
+        for cell in order:
+            observed = by_cell[cell]
             previous = None  # (label, release, environment id)
             for environment in environments:
-                observation = cells.get((environment["id"], behaviour, exporter, device, shapes))
+                observation = observed.get(environment["id"])
                 if observation is None:
                     continue
                 current = label(observation)
                 if previous and previous[0] != current:
                     found.append(
                         Change(
-                            behaviour,
-                            exporter,
-                            device,
+                            cell.behaviour,
+                            cell.path,
+                            cell.device,
                             build,
                             previous[0],
                             previous[1],
                             current,
                             named[environment["id"]],
-                            shapes,
+                            cell.shapes,
                             (previous[2], environment["id"]),
                         )
                     )
@@ -200,9 +207,12 @@ class BuildDifference:
     shapes: str
     sides: tuple[tuple[str, str, int], ...]  # per build, in the matrix's order: (build, outcome label, cell index)
 
+    @property
+    def cell(self) -> Cell:
+        return Cell(self.behaviour, self.exporter, self.device, self.shapes)
+
     def __str__(self) -> str:
-        where = "%s / %s%s" % (self.behaviour, self.exporter, "" if self.device == "cpu" else " on " + self.device)
-        where += "" if self.shapes == STATIC else ", %s shapes" % self.shapes
+        where = "%s / %s%s" % (self.behaviour, self.exporter, self.cell.on)
         return "%s, %s: %s" % (self.release, where, "; ".join("%s %s" % (b, outcome) for b, outcome, _ in self.sides))
 
 
@@ -220,19 +230,17 @@ def build_differences(
     if not by_release:  # one build per release, as most matrices are: nothing to index
         return []
     index = {cell_key(o): i for i, o in enumerate(matrix["observations"])}
-    keys = sorted({(o["behaviour"], o["exporter"], o["device"], shapes_of(o)) for o in matrix["observations"]})
+    cells = sorted(
+        {Cell.of(o) for o in matrix["observations"]}, key=lambda c: (c.behaviour, c.path, c.device, c.shapes)
+    )
     found = []
     for name, environments in by_release.items():
-        for behaviour, exporter, device, shapes in keys:
-            sides = [
-                (e["build"], i)
-                for e in environments
-                if (i := index.get((e["id"], behaviour, exporter, device, shapes))) is not None
-            ]
+        for cell in cells:
+            sides = [(e["build"], i) for e in environments if (i := index.get(cell.key(e["id"]))) is not None]
             outcomes = {matrix["observations"][i]["outcome"] for _, i in sides}
             if len(sides) > 1 and len(outcomes) > 1:
                 labelled = tuple((b, label(matrix["observations"][i]), i) for b, i in sides)
-                found.append(BuildDifference(name, behaviour, exporter, device, shapes, labelled))
+                found.append(BuildDifference(name, cell.behaviour, cell.path, cell.device, cell.shapes, labelled))
     return found
 
 
@@ -250,7 +258,7 @@ class DeviceDifference:
         where = "%s / %s%s" % (
             self.behaviour,
             self.exporter,
-            "" if self.shapes == STATIC else ", %s shapes" % self.shapes,
+            Cell(self.behaviour, self.exporter, shapes=self.shapes).on,
         )
         return "%s, %s: %s" % (
             self.environment,
@@ -266,16 +274,16 @@ def device_differences(matrix: dict[str, Any], devices: tuple[str, str]) -> list
     for environment in sorted(matrix["environments"], key=release_key):
         keys = sorted(
             {
-                (o["behaviour"], o["exporter"], shapes_of(o))
+                (cell.behaviour, cell.path, cell.shapes)
                 for o in matrix["observations"]
-                if o["environment"] == environment["id"] and o["device"] == devices[0]
+                if o["environment"] == environment["id"] and (cell := Cell.of(o)).device == devices[0]
             }
         )
         for behaviour, exporter, shapes in keys:
             sides = [
                 (device, i)
                 for device in devices
-                if (i := index.get((environment["id"], behaviour, exporter, device, shapes))) is not None
+                if (i := index.get(Cell(behaviour, exporter, device, shapes).key(environment["id"]))) is not None
             ]
             outcomes = {matrix["observations"][i]["outcome"] for _, i in sides}
             if len(sides) == 2 and len(outcomes) == 2:

@@ -103,7 +103,7 @@ def _stories(shown: View) -> list[str]:
         out.append("- cells: %s" % _cells(story))
         out.append("- upstream: %s" % (links or "**unexplained**"))
         text = short_reproducer(shown.matrix, shown.observation(change, 1))
-        command = escape(change.repro_command("matrix.json") + " --short")
+        command = escape(change.cell.repro("matrix.json", change.environments[1], short=True))
         where = "`%s` / `%s`%s" % (escape(change.behaviour), escape(change.exporter), escape(change.where))
         out.append("- representative: %s, in %s: `%s`" % (where, escape(change.environments[1]), command))
         if text:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Matrix, Outcome, Status, cell_key, distinct, release_key, shapes_of
+from exportmatrix.base import NOT_OBSERVED, SYMBOLS, Cell, Matrix, Outcome, Status, distinct, release_key, shapes_of
 from exportmatrix.reports.view import Grid, ReleaseNote, Story, View, view
 
 MAX_LINES = 60
@@ -357,7 +357,7 @@ def _around(shown: View, env_id: str) -> list[dict]:
 
 def _in_common(matrix: Matrix, a: str, b: str) -> int:
     """How many cells (behaviour, path, device, shapes) two environments both observed."""
-    keys = {e: {cell_key(o)[1:] for o in matrix["observations"] if o["environment"] == e} for e in (a, b)}
+    keys = {e: {Cell.of(o) for o in matrix["observations"] if o["environment"] == e} for e in (a, b)}
     return len(keys[a] & keys[b])
 
 

@@ -11,6 +11,8 @@ from typing import Any
 from exportmatrix.base import (
     NOT_OBSERVED,
     STATIC,
+    Cell,
+    CellKey,
     Matrix,
     behaviours,
     catalogue_axes,
@@ -124,7 +126,7 @@ class View:
     incomplete: list[dict[str, Any]]  # environments whose status is not ok
     mismatched: list[dict[str, Any]]  # environments whose torch is not the build asked for
     case_errors: list[str]  # case files that could not be loaded, each with its environment
-    index: dict[tuple, int]  # each cell's key (base.cell_key): the index of its observation
+    index: dict[CellKey, int]  # each cell's key (Cell.key): the index of its observation
 
     def notes_of(self, changes: list[Change]) -> list[ReleaseNote]:
         """The release notes of some of its changes (e.g. those of one environment)."""
@@ -173,20 +175,11 @@ def tag_groups(declared: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
     return [(axis, sorted(groups[axis])) for axis in sorted(groups, key=lambda a: (order.get(a, len(order)), a))]
 
 
-def release_notes(changes: list[Change], index: dict[tuple, int]) -> list[ReleaseNote]:
+def release_notes(changes: list[Change], index: dict[CellKey, int]) -> list[ReleaseNote]:
     notes = []
     for (build, before, after), found in release_pairs(changes).items():
         kinds = [change.kind for change in found]
-        cells = [
-            NoteCell(
-                change,
-                *(
-                    index[(env, change.behaviour, change.exporter, change.device, change.shapes)]
-                    for env in change.environments
-                ),
-            )
-            for change in found
-        ]
+        cells = [NoteCell(change, index[change.key(0)], index[change.key(1)]) for change in found]
         counts = [(kind, kinds.count(kind)) for kind in CHANGE_CLASSES if kind in kinds]
         notes.append(ReleaseNote(build, before, after, counts, cells))
     return notes
@@ -210,8 +203,9 @@ def view(matrix: Matrix, links: list[Link] | None = None) -> View:
                 device,
                 environments,
                 [
-                    Row(b, [index.get((e["id"], b["id"], exporter, device, shape)) for e in environments])
+                    Row(b, [index.get(cell.key(e["id"])) for e in environments])
                     for b in rows_of
+                    for cell in [Cell(b["id"], exporter, device, shape)]
                 ],
                 shape,
                 say_shapes,

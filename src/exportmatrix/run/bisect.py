@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from packaging.version import InvalidVersion, Version
 
+from exportmatrix import base
 from exportmatrix.base import NOXFILE, cell_index, exact_version, label, read_matrix
 from exportmatrix.config import (
     EXTRA_RELEASES,
@@ -52,24 +53,16 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Cell:
-    behaviour: str
-    exporter: str
-    device: str = "cpu"
-    shapes: str = "static"
+class Cell(base.Cell):
+    """The bisected cell: a base.Cell, that the verdict names by its name."""
 
     def describe(self) -> str:
-        return " / ".join((self.behaviour, self.exporter, self.device, self.shapes))
-
-    def key(self, environment: str) -> tuple[str, str, str, str, str]:
-        return (environment, self.behaviour, self.exporter, self.device, self.shapes)
+        return self.name
 
     def matches(self, observation: dict[str, Any]) -> bool:
-        found = (observation.get("behaviour"), observation.get("exporter"), observation.get("device"))
-        return (
-            found == (self.behaviour, self.exporter, self.device)
-            and (observation.get("shapes") or "static") == self.shapes
-        )
+        if not all(name in observation for name in ("behaviour", "exporter", "device")):
+            return False
+        return base.Cell.of(observation) == base.Cell(self.behaviour, self.path, self.device, self.shapes)
 
 
 @dataclass
@@ -184,8 +177,8 @@ def check_cell(config: MatrixConfig, cell: Cell) -> None:
     if cell.behaviour not in behaviours:
         raise UsageError("unknown behaviour %r (choices: %s)" % (cell.behaviour, ", ".join(behaviours)))
     known = path_sets()
-    if cell.exporter not in known.exporters:
-        raise UsageError("unknown exporter %r (choices: %s)" % (cell.exporter, ", ".join(known.exporters)))
+    if cell.path not in known.exporters:
+        raise UsageError("unknown exporter %r (choices: %s)" % (cell.path, ", ".join(known.exporters)))
     if cell.shapes not in known.shapes:
         raise UsageError("--shapes %s: unknown (choices: %s)" % (cell.shapes, ", ".join(known.shapes)))
 
@@ -255,7 +248,7 @@ class Bisect:
     def options(self) -> SessionOptions:
         """The cell alone (with matrix.toml's case files, where it is one of theirs)."""
         options = resolve_cases([], self.config.case_files, False, Path.cwd())
-        selection = Selection((self.cell.exporter,), (self.cell.shapes,), (self.cell.behaviour,))
+        selection = Selection((self.cell.path,), (self.cell.shapes,), (self.cell.behaviour,))
         return replace(options, selection=selection)
 
     def run(self, environment: Environment, version: Version) -> Step:
