@@ -12,6 +12,8 @@ from typing import Any
 
 from exportmatrix.base import (
     SCHEMA_2,
+    Cell,
+    CellKey,
     cell_index,
     distinct,
     evidence,
@@ -173,16 +175,18 @@ def diff_devices(arguments: argparse.Namespace) -> int:
     print("| environment | cell | %s | %s |\n|---|---|---|---|" % (a, b))
     for d in found:
         (_, first, _), (_, second, _) = d.sides
-        cell = "%s / %s%s" % (d.behaviour, d.exporter, "" if d.shapes == "static" else " (%s)" % d.shapes)
+        cell = Cell(d.behaviour, d.exporter, shapes=d.shapes).name  # the device is the column
         print("| %s | %s | %s | %s |" % (d.environment, cell, first.replace("|", "\\|"), second.replace("|", "\\|")))
     print("\n%d cells differ between %s and %s" % (len(found), a, b))
     return 0
 
 
-def _without_reproducer(matrix: dict[str, Any], index: int) -> dict[str, Any]:
-    found = evidence(matrix, matrix["observations"][index])
-    found.pop("reproducer", None)  # `repro` prints it
-    return found
+def _without_reproducer(matrix: dict[str, Any], cell: int | dict[str, Any]) -> dict[str, Any]:
+    """A cell's (an observation, or its index) evidence in full, less its
+    reproducer: `repro` prints it, and assembling it here is wasted."""
+    observation = matrix["observations"][cell] if isinstance(cell, int) else cell
+    kept = {name: value for name, value in observation["evidence"].items() if name != "reproducer"}
+    return evidence(matrix, {**observation, "evidence": kept})
 
 
 def diff_builds(arguments: argparse.Namespace) -> int:
@@ -289,7 +293,7 @@ def repro(arguments: argparse.Namespace) -> int:
     one (--short) or the full one, the record (--full, the default)."""
     matrix = read_matrix(arguments.matrix)
     environment = find_environment(matrix, arguments.environment)
-    key = (environment, arguments.behaviour, arguments.exporter, arguments.device, arguments.shapes)
+    key = Cell(arguments.behaviour, arguments.exporter, arguments.device, arguments.shapes).key(environment)
     observation = cell_index(matrix).get(key)
     if observation is None:
         raise ValueError("no cell %s in %s" % (" / ".join(key), arguments.matrix))
@@ -341,7 +345,8 @@ def changes(arguments: argparse.Namespace) -> int:
     chosen = select(outcome_changes(matrix), arguments.since, arguments.until, classes)
     found = stories(matrix, chosen, load_links())
     if arguments.json:
-        records = [_change_record(matrix, arguments.matrix, change) for change in chosen]
+        cells = cell_index(matrix)  # once: looked up twice per change
+        records = [_change_record(matrix, cells, arguments.matrix, change) for change in chosen]
         number = {change: n for n, change in enumerate(chosen)}
         print(json.dumps({"stories": [_story_record(s, number) for s in found], "changes": records}, indent=1))
         return 0
@@ -412,14 +417,15 @@ def _story_record(story: Story, number: dict[Change, int]) -> dict[str, Any]:
     }
 
 
-def _change_record(matrix: dict[str, Any], matrix_path: str | Path, change: Change) -> dict[str, Any]:
-    """One change for scripts: its class, where, and each side's outcome, label and evidence in full."""
-    cells = cell_index(matrix)
+def _change_record(
+    matrix: dict[str, Any], cells: dict[CellKey, dict[str, Any]], matrix_path: str | Path, change: Change
+) -> dict[str, Any]:
+    """One change for scripts: its class, where, and each side's outcome,
+    label and evidence in full; `cells`: the matrix's cell_index."""
     sides = {}
     for side, environment in zip(("before", "after"), change.environments):
-        observation = cells[(environment, change.behaviour, change.exporter, change.device, change.shapes)]
-        found = evidence(matrix, observation)
-        found.pop("reproducer", None)  # `repro` prints it
+        observation = cells[change.cell.key(environment)]
+        found = _without_reproducer(matrix, observation)
         sides[side] = {"environment": environment, "outcome": observation["outcome"], "evidence": found}
     return {
         "class": change.kind,
