@@ -370,13 +370,16 @@ def test_the_page_carries_each_cells_shapes_and_a_shapes_filter(tmp_path):
     page = render_html(static_and_dynamic(tmp_path))
     assert 'id="filter-shapes"' in page
     data = page.split('<script type="application/json" id="matrix-data">')[1].split("</script>")[0]
-    shown = json.loads(data)  # the grids the script builds, and the cells as the matrix file's table
+    shown = json.loads(data)  # the grids the script builds, and the cells named and decoded
     assert [(g["title"], g["shapes"]) for g in shown["grids"]] == [
         ("aoti on cpu, static shapes", "static"),
         ("aoti on cpu, dynamic shapes", "dynamic"),
         ("all paths on cpu, static shapes", "static"),  # each cell the worst of its release's paths
         ("all paths on cpu, dynamic shapes", "dynamic"),
     ]
-    shapes = shown["columns"].index("shapes")
-    cells = sorted(shown["values"]["shapes"][cell[shapes]] for cell in shown["cells"])
+    cells = sorted(shown["names"][n]["shapes"] for n in shown["cells"]["cell"])
     assert cells == ["dynamic", "dynamic", "static", "static"]
+    assert sorted(n["name"] for n in shown["names"]) == [
+        "attr.tensor_reassign / aoti",
+        "attr.tensor_reassign / aoti [dynamic shapes]",
+    ]

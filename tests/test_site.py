@@ -123,7 +123,7 @@ def test_a_behaviour_page_is_usable_within_a_second_and_its_permalink_opens_the_
     ready = browser.execute_script("return window.exportmatrixReady")
     loaded = time.monotonic() - started
     assert ready is not None and ready < 1000 and severe(browser) == []
-    assert browser.find_element(By.ID, "ev-title").text == "kv_cache.dict_grows / export_strict / cpu"
+    assert browser.find_element(By.ID, "ev-title").text == "kv_cache.dict_grows / export_strict"  # cpu left out
     assert browser.find_element(By.ID, "ev-outcome").text.startswith("diverges in 2.10")
     assert browser.find_element(By.CSS_SELECTOR, "td.cell.selected").get_attribute("id") == "export_strict-2.10"
     # capture paths x releases, the failed release not a column
@@ -166,3 +166,25 @@ def test_the_site_session_and_command(root):
     noxfile = (root / "noxfile.py").read_text()
     assert 'main(["site", str(RESULTS / "matrix.json"), "--out", str(RESULTS / "site")])' in noxfile
     assert Path(root / "src" / "exportmatrix" / "reports" / "site.py").is_file()
+
+
+def test_a_release_label_that_is_no_file_name_links_to_its_page(tmp_path):
+    """ "2.9" resolving to 2.9.1 beside a pinned "2.9.1" is labelled "2.9.1 (2.9)":
+    the behaviour page's release links escape it as its page's file name does."""
+    import json
+
+    from streams_factory import environment, observation, write_stream
+
+    from exportmatrix.merge import aggregate
+    from exportmatrix.reports.site import site_files
+
+    for env_id, release in (("torch-2.9.1-py3.11", "2.9"), ("torch-2.9.1-pinned-py3.11", "2.9.1")):
+        write_stream(tmp_path, environment(env_id, release, "2.9.1"), [observation("b", "export_strict", "holds")])
+    files = site_files(aggregate(tmp_path).matrix)
+    assert "release/2.9.1~20~282.9~29.html" in files
+    page = files["behaviour/b.html"]
+    data = json.loads(page.split('<script type="application/json" id="matrix-data">')[1].split("</script>")[0])
+    hrefs = [href for grid in data["grids"] for _, _, href in grid["columns"]]
+    assert "../release/2.9.1~20~282.9~29.html" in hrefs
+    for href in hrefs + [row[2] for grid in data["grids"] for _, rows in grid["groups"] for row in rows]:
+        assert href.startswith("../") and href[3:] in files, href

@@ -9,17 +9,19 @@ a behaviour's cells under every path of that release. On a behaviour page a
 grid is one device, shapes and build: capture paths as rows. A cell is an
 index of the page's cells (None: not observed), or a list of them (a summary).
 
-The page's data carries the cells in the matrix file's own compact table
-(base.compact.encode), only those the page shows (base.compact.subset), with
-the upstream links about each cell and the short reproducers it embeds."""
+The page's data carries the cells it shows named and decoded (page_data):
+each cell's name, anchor and `repro` command as base.Cell makes them, its
+outcome and evidence as values; what thousands of cells share (a cell's
+name, an evidence, a reproducer's texts) is listed once and named by its
+place in that list. The script decodes nothing of the matrix file."""
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from exportmatrix.base import NOT_OBSERVED, SEPARATOR, STATIC, SYMBOLS, Matrix, Outcome, encode, subset
+from exportmatrix.base import NOT_OBSERVED, SEPARATOR, SYMBOLS, Cell, Matrix, Outcome, subset
 from exportmatrix.reports.view import Grid, View, axis_of
 
 # the outcome a summary cell shows: the worst of its cells
@@ -49,22 +51,19 @@ def state_groups(behaviours: list[dict[str, Any]]) -> list[tuple[str, list[int]]
     return sorted(groups.items(), key=lambda item: item[0] == NO_STATE)
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+MATRIX_FILE = "matrix.json"  # how a page's `repro` commands name the matrix file
+ENVIRONMENT = "{environment}"  # in a page's `repro` command of a Cell: where its cell's environment goes
 
 
 def cell_anchor(shown: View, index: int) -> str:
-    """A cell's anchor on its behaviour page: "export_strict-2.10", then its
-    build (where the matrix has several), device and shapes where not cpu, static."""
+    """A cell's anchor on its behaviour page (Cell.anchor): "export_strict-2.10",
+    then its build where the matrix has several."""
     observation = shown.matrix["observations"][index]
     environment = observation["environment"]
-    parts = [observation["exporter"], shown.labels[environment]]
+    build = None
     if len(shown.builds) > 1:
-        parts.append(next(e["build"] for e in shown.matrix["environments"] if e["id"] == environment))
-    if observation["device"] != "cpu":
-        parts.append(observation["device"])
-    if observation.get("shapes", STATIC) != STATIC:
-        parts.append(observation["shapes"])
-    return _UNSAFE.sub("_", "-".join(parts))
+        build = next(e["build"] for e in shown.matrix["environments"] if e["id"] == environment)
+    return Cell.of(observation).anchor(shown.labels[environment], build)
 
 
 Number = Callable[[int | None], int | None]  # a matrix index -> its index among the page's cells
@@ -140,8 +139,15 @@ def _spec(
     }
 
 
-def behaviour_grids(shown: View, behaviour_id: str, number: Number) -> list[dict[str, Any]]:
-    """A behaviour page's grids: per device, shapes and build, capture paths × releases."""
+def behaviour_grids(
+    shown: View,
+    behaviour_id: str,
+    number: Number,
+    release_href: Callable[[str], str],
+    path_href: Callable[[str], str],
+) -> list[dict[str, Any]]:
+    """A behaviour page's grids: per device, shapes and build, capture paths ×
+    releases; `release_href`, `path_href`: where the site keeps those pages."""
     specs: dict[tuple[str, str, str], dict[str, Any]] = {}
     for grid in shown.grids:
         row = next(r for r in grid.rows if r.behaviour["id"] == behaviour_id)
@@ -158,13 +164,11 @@ def behaviour_grids(shown: View, behaviour_id: str, number: Number) -> list[dict
                 "shapes": grid.shapes,
                 "build": grid.build,
                 "title": title,
-                "columns": _columns(grid, shown, lambda label: "../release/%s.html" % label),
+                "columns": _columns(grid, shown, release_href),
                 "groups": [["capture paths", []]],
             },
         )
-        spec["groups"][0][1].append(
-            [grid.exporter, None, "../path/%s.html" % grid.exporter, [], [number(i) for i in row.cells]]
-        )
+        spec["groups"][0][1].append([grid.exporter, None, path_href(grid.exporter), [], [number(i) for i in row.cells]])
     return list(specs.values())
 
 
@@ -234,34 +238,72 @@ def page_data(
     behaviour_href: Callable[[str], str] | None = None,
     anchors: bool = False,
 ) -> dict[str, Any]:
-    """What a page's script needs: its cells (`indexes` of the matrix's
-    observations, default all) as the matrix file stores them, less what the
-    page never shows (each cell's key); its grids, whose cells are already
-    numbered among the page's cells; the links about each cell and the short
-    reproducers it embeds (by matrix index); `behaviour_href`: where a
-    cell's permalink goes (the site's behaviour pages); `anchors`: each
-    cell's anchor there (its permalink, the id of its cell on that page)."""
+    """What a page's script needs, named and decoded: its cells (`indexes`
+    of the matrix's observations, default all) as `cells`, a list per field:
+    its Cell (a place in `names`: name, fields, `repro` command), its
+    environment (a place in `environments`), outcome, evidence (a place in
+    `evidence`), reproducer (a place in `reproducers`: a header template
+    and blocks, places in `texts`), and on a few cells' page (`indexes`
+    given) its duration; `anchors`: each cell's anchor on its behaviour page
+    (its permalink, the id of its cell there). Its grids, whose cells are
+    already numbered among the page's cells; the links about each cell and
+    the short reproducers it embeds (by matrix index); `behaviour_href`:
+    where a behaviour's page is (the site's)."""
     chosen = list(range(len(matrix["observations"]))) if indexes is None else indexes
     local = {index: n for n, index in enumerate(chosen)}
     part = matrix if indexes is None else subset(matrix, [matrix["observations"][i] for i in chosen])
-    encoded = encode(part)
-    table = encoded["observations"]
-    dropped = table["columns"].index("key")
+    environments = [e["id"] for e in matrix["environments"]]
+    place = {identifier: n for n, identifier in enumerate(environments)}
+    names: list[dict[str, Any]] = []
+    named: dict[Cell, int] = {}
+    evidences: list[dict[str, Any]] = []
+    kept: dict[str, int] = {}
+    fields = ["cell", "environment", "outcome", "evidence", "reproducer"]
     # the whole matrix's page leaves out each cell's duration (a sixth of its cells' bytes); a few cells' page keeps it
-    timed = indexes is not None
-    omitted = {dropped} | (set() if timed else {table["columns"].index("duration_s")})
+    fields += ["duration"] if indexes is not None else []
+    fields += ["anchor"] if anchors else []
+    cells: dict[str, list[Any]] = {name: [] for name in fields}
+    for observation, index in zip(part["observations"], chosen):
+        cell = Cell.of(observation)
+        if cell not in named:
+            named[cell] = len(names)
+            names.append(
+                {
+                    "name": cell.name,
+                    "behaviour": cell.behaviour,
+                    "exporter": cell.path,
+                    "device": cell.device,
+                    "shapes": cell.shapes,
+                    "repro": cell.repro(MATRIX_FILE, ENVIRONMENT, short=True),
+                }
+            )
+        found = {k: v for k, v in observation["evidence"].items() if k not in ("reproducer", "duration_s")}
+        key = json.dumps(found, sort_keys=True)
+        if key not in kept:  # a few thousand distinct evidences among a matrix's cells
+            kept[key] = len(evidences)
+            evidences.append(found)
+        cells["cell"].append(named[cell])
+        cells["environment"].append(place[observation["environment"]])
+        cells["outcome"].append(observation["outcome"])
+        cells["evidence"].append(kept[key])
+        cells["reproducer"].append(observation["evidence"].get("reproducer"))
+        if "duration" in cells:
+            cells["duration"].append(observation["evidence"].get("duration_s"))
+        if "anchor" in cells:
+            cells["anchor"].append(cell_anchor(shown, index))
     links, by_cell = cell_links(shown, chosen, local.get)  # type: ignore[arg-type]
     behaviours = {o["behaviour"] for o in part["observations"]}
     return {
-        "environments": {
-            e["id"]: {
+        "environments": [
+            {
+                "id": e["id"],
                 "torch": e.get("torch"),
                 "python": e.get("python"),
                 "build": e.get("build"),
                 "label": shown.labels[e["id"]],
             }
             for e in matrix["environments"]
-        },
+        ],
         "behaviours": [
             {
                 "id": b["id"],
@@ -272,14 +314,13 @@ def page_data(
             for b in shown.behaviours
             if b["id"] in behaviours
         ],
-        "columns": [c for i, c in enumerate(table["columns"]) if i not in omitted],
-        "values": table["values"],
-        "cells": [[value for i, value in enumerate(row) if i not in omitted] for row in table["rows"]],
-        "evidence": encoded["evidence"],
-        "differences": encoded["differences"],
-        "texts": encoded["texts"],
-        "reproducers": encoded["reproducers"],
+        "names": names,
+        "cells": cells,
+        "evidence": evidences,
+        "texts": part["texts"],
+        "reproducers": part["reproducers"],
         "separator": SEPARATOR,
+        "environmentSlot": ENVIRONMENT,
         "grids": compact_grids(grids, {b["id"] for b in shown.behaviours}),
         "links": links,
         "cellLinks": by_cell,
@@ -287,5 +328,4 @@ def page_data(
         "symbols": dict(SYMBOLS),
         "worstFirst": [o.value for o in WORST_FIRST],
         "notObserved": NOT_OBSERVED,
-        "anchors": [cell_anchor(shown, i) for i in chosen] if anchors else None,
     }

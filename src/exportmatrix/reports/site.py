@@ -26,8 +26,10 @@ from typing import Any
 from markupsafe import Markup
 
 from exportmatrix.base import (
+    DEVICE,
     STATIC,
     SYMBOLS,
+    Cell,
     Matrix,
     release_key,
     reproducer,
@@ -188,7 +190,7 @@ class _Site:
                 }
             )
         shorts = {indexes[o["index"]]: o["short"] for o in outcomes if o["short"]}
-        grids = behaviour_grids(self.shown, identifier, local.get)  # type: ignore[arg-type]
+        grids = behaviour_grids(self.shown, identifier, local.get, pages.release, pages.path)  # type: ignore[arg-type]
         data = page_data(
             self.matrix,
             self.shown,
@@ -219,7 +221,7 @@ class _Site:
             distinct=outcomes,
             stories=self._stories_of(lambda s: identifier in s.behaviours, pages),
             links=[link for link in self.shown.links if identifier in link.behaviours],
-            example=data["anchors"][0] if data["anchors"] else "export_strict-2.10",
+            example=data["cells"]["anchor"][0] if data["cells"]["anchor"] else "export_strict-2.10",
             data=Markup(_json_script(data)),
         )
 
@@ -288,17 +290,13 @@ class _Site:
 
     def _plain(self, index: int) -> tuple[bool, bool]:
         """A cpu, static cell before others (as a story's representative)."""
-        observation = self.matrix["observations"][index]
-        return (observation["device"] == "cpu", observation.get("shapes", STATIC) == STATIC)
+        cell = Cell.of(self.matrix["observations"][index])
+        return (cell.device == DEVICE, cell.shapes == STATIC)
 
     def _where(self, index: int) -> str:
         observation = self.matrix["observations"][index]
         where = "%s in %s" % (observation["exporter"], self.shown.labels[observation["environment"]])
-        if observation["device"] != "cpu":
-            where += " on " + observation["device"]
-        if observation.get("shapes", STATIC) != STATIC:
-            where += ", %s shapes" % observation["shapes"]
-        return where
+        return where + Cell.of(observation).on
 
 
 def site_files(matrix: Matrix) -> dict[str, str]:

@@ -1,5 +1,6 @@
 // The grid of a report, once (reports/grid.py says what it draws): the cells
-// decoded from the page's data, each grid drawn as a table, a cell's evidence
+// as the page's data names them (decoded in Python: names, anchors and repro
+// commands are base.Cell's), each grid drawn as a table, a cell's evidence
 // shown as tables beside it. Used by matrix.html, the site's index and its
 // behaviour pages; text goes in with textContent only.
 (function () {
@@ -16,13 +17,8 @@
   // evidence names the texts it shares with other cells (capture code, warnings) by index
   function text(value) { return typeof value === "number" ? data.texts[value] : value; }
 
-  // a cell is a row of the matrix file's table: a column named in data.values holds an index of that list
-  var column = {};
-  data.columns.forEach(function (name, i) { column[name] = i; });
-  function field(cell, name) {
-    var value = cell[column[name]];
-    return data.values[name] ? data.values[name][value] : value;
-  }
+  // data.cells holds a list per field, one entry per cell of the page
+  function outcomeOf(index) { return data.cells.outcome[index]; }
   var behaviourOf = {};
   data.behaviours.forEach(function (b) { behaviourOf[b.id] = b; });
 
@@ -53,37 +49,26 @@
     });
   });
 
-  function fieldsOf(cell) {
-    var id = field(cell, "behaviour"), environment = field(cell, "environment");
-    var env = data.environments[environment] || {}, behaviour = behaviourOf[id] || {description: ""};
-    var evidence = Object.assign({}, data.evidence[cell[column.evidence]]);
-    if (Array.isArray(evidence.differences)) {
-      evidence.differences = evidence.differences.map(function (i) { return data.differences[i]; });
-    }
-    return {id: id, description: behaviour.description, exporter: field(cell, "exporter"),
-            device: field(cell, "device"), shapes: field(cell, "shapes"), outcome: field(cell, "outcome"),
-            torch: env.torch, python: env.python, release: env.label, environment: environment,
-            evidence: evidence, reproducer: field(cell, "reproducer"), duration: field(cell, "duration_s"),
-            build: env.build};
+  function fieldsOf(index) {
+    var cells = data.cells, cell = data.names[cells.cell[index]];
+    var env = data.environments[cells.environment[index]] || {};
+    var behaviour = behaviourOf[cell.behaviour] || {description: ""};
+    return {id: cell.behaviour, name: cell.name, description: behaviour.description, exporter: cell.exporter,
+            device: cell.device, shapes: cell.shapes, outcome: cells.outcome[index],
+            torch: env.torch, python: env.python, release: env.label, environment: env.id,
+            evidence: data.evidence[cells.evidence[index]], reproducer: cells.reproducer[index],
+            duration: cells.duration ? cells.duration[index] : null,
+            anchor: cells.anchor ? cells.anchor[index] : null, build: env.build,
+            repro: cell.repro.split(data.environmentSlot).join(env.id)};
   }
 
-  // [2, [4, 6]] → [2, 4, 5, 6]: the file writes consecutive text indexes as [first, last]
-  function unruns(runs) {
-    var indexes = [];
-    runs.forEach(function (run) {
-      if (Array.isArray(run)) { for (var i = run[0]; i <= run[1]; i++) { indexes.push(i); } }
-      else { indexes.push(run); }
-    });
-    return indexes;
-  }
-
-  // the matrix stores each reproducer's blocks once; its first block may be a
+  // the matrix keeps each reproducer's blocks once; its first block may be a
   // template of the cell's own fields ({id}, {outcome}, ...), formatted here
-  function reproducerText(cell) {
-    var fields = fieldsOf(cell);
+  function reproducerText(index) {
+    var fields = fieldsOf(index);
     if (fields.reproducer === null || fields.reproducer === undefined) { return ""; }
     var entry = data.reproducers[fields.reproducer];
-    var blocks = unruns(entry.blocks).map(function (i) { return data.texts[i]; });
+    var blocks = entry.blocks.map(function (i) { return data.texts[i]; });
     if (entry.header !== null) {
       blocks.unshift(data.texts[entry.header].replace(/\{(\w+)\}/g, function (whole, name) {
         return Object.prototype.hasOwnProperty.call(fields, name) ? String(fields[name]) : whole;
@@ -132,7 +117,7 @@
             return;
           }
           if (Array.isArray(cell)) {  // a summary: the worst outcome of its cells, and how many do not hold
-            var outcomes = cell.map(function (i) { return field(data.cells[i], "outcome"); });
+            var outcomes = cell.map(outcomeOf);
             var worst = data.worstFirst.find(function (o) { return outcomes.indexOf(o) >= 0; }) || outcomes[0];
             var bad = outcomes.filter(function (o) { return o !== "holds"; }).length;
             td.className = "cell summary o-" + worst;
@@ -142,13 +127,13 @@
             td.title = spec.columns[n][1] + ": " + outcomes.length + " paths, " + bad + " not holding";
             return;
           }
-          var outcome = field(data.cells[cell], "outcome");
+          var outcome = outcomeOf(cell);
           td.className = "cell o-" + outcome;
           td.dataset.index = cell;
           td.dataset.outcome = outcome;
           td.textContent = data.symbols[outcome] || data.notObserved;
           td.title = spec.columns[n][1] + ": " + outcome;
-          if (spec.exporter === null && data.anchors) { td.id = data.anchors[cell]; }
+          if (spec.exporter === null && data.cells.anchor) { td.id = data.cells.anchor[cell]; }
         });
       });
     });
@@ -183,17 +168,16 @@
 
   // one cell's evidence: what went wrong as tables, its upstream links, its reproducer (the short one first)
   function show(index, element) {
-    var cell = data.cells[index], about = fieldsOf(cell), ev = about.evidence;
+    var about = fieldsOf(index), ev = about.evidence;
     select(element);
     byId("ev-paths").hidden = true;
     byId("ev-cell").hidden = false;
-    byId("ev-title").textContent = about.id + " / " + about.exporter + " / " + about.device +
-      (about.shapes === "static" ? "" : " / " + about.shapes + " shapes");
+    byId("ev-title").textContent = about.name;
     byId("ev-outcome").textContent = about.outcome + " in " + about.release + " (" + about.environment + ")";
     byId("ev-outcome").className = "o-" + about.outcome;
     var behaviour = behaviourOf[about.id] || {}, permalink = byId("ev-permalink");
-    permalink.hidden = !(behaviour.href && data.anchors);
-    if (!permalink.hidden) { permalink.href = behaviour.href + "#" + data.anchors[index]; }
+    permalink.hidden = !(behaviour.href && about.anchor);
+    if (!permalink.hidden) { permalink.href = behaviour.href + "#" + about.anchor; }
 
     var error = byId("ev-error");
     error.textContent = "";
@@ -241,13 +225,11 @@
     addField(fields, "duration (s)", about.duration === null || about.duration === undefined ? null : String(about.duration));
     addField(fields, "capture code", text(ev.exporter_detail));
 
-    var full = reproducerText(cell) || "(no reproducer: nothing was captured)";
+    var full = reproducerText(index) || "(no reproducer: nothing was captured)";
     var short = data.shorts[String(index)];
     byId("ev-reproducer-kind").textContent = short ? "Short reproducer" : "Reproducer";
     // where the page does not carry its short one, the command that prints it
-    var command = "exportmatrix repro matrix.json " + about.environment + " " + about.id + " " + about.exporter +
-      (about.device === "cpu" ? "" : " --device " + about.device) +
-      (about.shapes && about.shapes !== "static" ? " --shapes " + about.shapes : "") + " --short";
+    var command = about.repro;
     byId("ev-short-command").hidden = Boolean(short) || about.reproducer === null || about.reproducer === undefined;
     byId("ev-short-command").textContent = "Its short reproducer (at most 40 lines, only torch): " + command;
     byId("ev-reproducer").textContent = short || full;
@@ -260,7 +242,7 @@
   function showSummary(indexes, element) {
     select(element);
     byId("ev-cell").hidden = true;
-    var first = fieldsOf(data.cells[indexes[0]]), list = byId("ev-paths");
+    var first = fieldsOf(indexes[0]), list = byId("ev-paths");
     byId("ev-title").textContent = first.id + " / all paths / " + first.device;
     byId("ev-outcome").textContent = "in " + first.release + " (" + first.environment + ")";
     byId("ev-outcome").className = "";
@@ -270,7 +252,7 @@
     var table = make("table", "evidence");
     row(table, ["capture path", "outcome"], true);
     indexes.forEach(function (i) {
-      var about = fieldsOf(data.cells[i]), tr = (table.tBodies[0] || table.createTBody()).insertRow();
+      var about = fieldsOf(i), tr = (table.tBodies[0] || table.createTBody()).insertRow();
       var name = tr.insertCell(), outcome = tr.insertCell(), link = make("a", "path-cell", about.exporter);
       link.href = "#";
       link.dataset.index = i;
@@ -396,7 +378,7 @@
     });
     // a link to a cell (a story's representative, a release note's sides) shows it in its grid
     openCell = function (index) {
-      var about = fieldsOf(data.cells[index]);
+      var about = fieldsOf(index);
       var spec = data.grids.find(function (g) {
         return g.exporter === about.exporter && g.device === about.device && g.shapes === about.shapes &&
           g.build === about.build;
