@@ -43,6 +43,10 @@ TAG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.=+-]*")
 # "pytorch/pytorch#111676", "pytorch/executorch#17005": an upstream thread, as known.toml names it
 UPSTREAM_PATTERN = re.compile(r"[\w.-]+/[\w.-]+#\d+")
 
+# what the eager equivalence check of rewrites.py found in this process, by
+# behaviour id: {rewrite id: verdict}; the declaration record carries it
+REWRITES_CHECKED: Dict[str, Dict[str, str]] = {}
+
 
 @dataclass
 class Instance:
@@ -95,6 +99,33 @@ UNKNOWN_SOURCE = Source(None, None)
 
 
 @dataclass(frozen=True)
+class Rewrite:
+    """A portable rewrite a behaviour names: another behaviour computing the
+    same thing in a form export handles. `state` pairs a state name of the
+    original with the rewrite's name for it, where the two names differ
+    (("attribute calls", "buffer steps"),); a name the original and the
+    rewrite share (whatever its kind: "attribute a" and "buffer a") needs
+    no pair. See rewrites.py for the check."""
+
+    id: str
+    state: Tuple[Tuple[str, str], ...] = ()
+
+    def declaration(self) -> str:
+        return self.id
+
+
+def rewrites_of(value: Any) -> Any:
+    """The `rewrites` option as Rewrites: a tuple of ids ("buffer.add_",), or a
+    dict {id: {original's state name: rewrite's state name}}; anything else is
+    returned as it is, for _problems to refuse."""
+    if isinstance(value, dict) and all(isinstance(names, dict) for names in value.values()):
+        return tuple(Rewrite(key, tuple(names.items())) for key, names in value.items())
+    if isinstance(value, tuple) and all(isinstance(item, (str, Rewrite)) for item in value):
+        return tuple(item if isinstance(item, Rewrite) else Rewrite(item) for item in value)
+    return value
+
+
+@dataclass(frozen=True)
 class Behaviour:
     """One mutation pattern: a module class, its example inputs, and what an
     eager call changes. Satisfies classify.Behaviour."""
@@ -126,9 +157,14 @@ class Behaviour:
     between_calls: Optional[Callable[[Any], None]] = None
     # why this release cannot express the pattern (its cells are `unsupported`), or None
     unavailable: Callable[[], Optional[str]] = field(default=_always_available)
+    # its portable rewrites: other behaviours' ids ("buffer.add_",), or {id:
+    # {its state name: the rewrite's}} where names differ; each is checked to
+    # compute the same thing in eager (rewrites.py); not part of its key
+    rewrites: Tuple[Rewrite, ...] = ()
     source: Source = UNKNOWN_SOURCE  # set by @behaviour, not an option
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "rewrites", rewrites_of(self.rewrites))
         problems = list(_problems(self))
         if problems:
             raise ValueError("behaviour %r: %s" % (self.id, "; ".join(problems)))
@@ -190,6 +226,8 @@ class Behaviour:
             **({"static_shapes_because": self.static_shapes_because} if self.static_shapes_because else {}),
             **({"upstream": list(self.upstream)} if self.upstream else {}),
             **({"between_calls": True} if self.between_calls is not None else {}),
+            **({"rewrites": [rewrite.id for rewrite in self.rewrites]} if self.rewrites else {}),
+            **({"rewrites_checked": dict(REWRITES_CHECKED[self.id])} if self.id in REWRITES_CHECKED else {}),
         }
 
 
@@ -237,11 +275,40 @@ def _problems(declared: Behaviour) -> List[str]:
         found.append("upstream must be a tuple of owner/repo#number refs (e.g. 'pytorch/pytorch#111676')")
     if declared.between_calls is not None and not callable(declared.between_calls):
         found.append("between_calls must be callable (it is given the module) or None")
+    found += _rewrite_problems(declared)
     if declared.seed_test is not None and not isinstance(declared.seed_test, str):
         found.append("seed_test must be a test name or None")
     if not isinstance(declared.source, Source):
         found.append("source is not an option (@behaviour records it)")
     return found
+
+
+def _rewrite_problems(declared: Behaviour) -> List[str]:
+    """What is wrong with the `rewrites` option (whether each id is declared
+    is known only once every behaviour is: rewrites.py checks it)."""
+    shape = (
+        "rewrites must be a tuple of behaviour ids (e.g. ('buffer.add_',)) or a dict "
+        "{id: {this behaviour's state name: the rewrite's}}"
+    )
+    if not isinstance(declared.rewrites, tuple) or not all(isinstance(item, Rewrite) for item in declared.rewrites):
+        return [shape]
+    found = []
+    ids = [rewrite.id for rewrite in declared.rewrites]
+    for rewrite in declared.rewrites:
+        if not isinstance(rewrite.id, str) or not ID_PATTERN.fullmatch(rewrite.id):
+            found.append("rewrite %r is not a behaviour id" % (rewrite.id,))
+        elif rewrite.id == declared.id:
+            found.append("a behaviour cannot be its own rewrite")
+        elif ids.count(rewrite.id) > 1:
+            found.append("rewrite %r is named twice" % rewrite.id)
+        for pair in rewrite.state:
+            for name in pair:
+                problem = entry_problem(name) if isinstance(name, str) else "%r is not a state name" % (name,)
+                if problem is None and "*" in name:
+                    problem = "%r: a rewrite's state names name one state each (no patterns)" % name
+                if problem:
+                    found.append("rewrite %r: %s" % (rewrite.id, problem))
+    return list(dict.fromkeys(found))
 
 
 def _dimension(dim: Any) -> bool:
@@ -353,8 +420,8 @@ def behaviour(
     own catalogue must tag every axis).
 
     Options: seed_test, warmup_calls, mutates, extra_reset, extra_state,
-    dynamic_dims, static_shapes_because, upstream, between_calls, unavailable
-    (see Behaviour). Raises ValueError for an invalid declaration (inputs missing,
+    dynamic_dims, static_shapes_because, upstream, between_calls, unavailable,
+    rewrites (see Behaviour). Raises ValueError for an invalid declaration (inputs missing,
     say) or an id that is already declared (naming where); TypeError for an
     unknown option."""
     if "source" in options:

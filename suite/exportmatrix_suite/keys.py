@@ -9,7 +9,9 @@ editing any of it reruns every cell, while editing one behaviour reruns only
 that behaviour's cells. A behaviour's key holds its declaration without its
 source (the whole file's hash) and its own code as its reproducer quotes it
 (its class, the helpers it uses, its file's imports): editing another class
-of the same case file leaves it unchanged.
+of the same case file leaves it unchanged. Its rewrites (the `rewrites`
+option, and what their eager check found) are not part of it: naming a
+rewrite changes no cell of the behaviour.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def shared_code() -> str:
     return _digest(*contents)
 
 
+NOT_KEYED = ("source", "rewrites", "rewrites_checked")  # fields of a declaration its key leaves out
 _BEHAVIOUR_KEYS: Dict[str, str] = {}  # by behaviour id: a behaviour's file is parsed once a process
 
 
@@ -57,7 +60,7 @@ def behaviour_key(behaviour: Any) -> str:
     from exportmatrix_suite.reproducer import behaviour_source  # the same code a reproducer quotes
 
     if behaviour.id not in _BEHAVIOUR_KEYS:
-        declaration = {name: value for name, value in behaviour.declaration().items() if name != "source"}
+        declaration = {name: value for name, value in behaviour.declaration().items() if name not in NOT_KEYED}
         _BEHAVIOUR_KEYS[behaviour.id] = _digest(
             json.dumps(declaration, sort_keys=True),
             json.dumps(behaviour_source(behaviour), sort_keys=True),

@@ -19,7 +19,11 @@ finished (a cell's `started` line names its reproducer, so that a cell whose
 process dies has one too), records each test that fails as a `failure` line
 (the behaviour, and why: the host then reports the environment as not ok),
 and copies each cell (and each passed eager
-check) whose key an earlier stream already holds. It parametrizes the cells: every behaviour
+check) whose key an earlier stream already holds. Before the first test it
+checks, once, that each rewrite the selected behaviours name computes the
+same thing in eager (rewrites.py): its lines are those of a test
+(rewrites.TEST), each rewrite that is not equivalent a `failure` line naming
+both behaviours, and the behaviours' declaration records carry the verdicts. It parametrizes the cells: every behaviour
 (of those selected), every exporter of the capture-path sets asked for
 (--exportmatrix-paths, see paths.py), every device, every shape asked for;
 --exportmatrix-only-behaviour narrows the behaviours to those named (the seed
@@ -291,6 +295,32 @@ class MatrixPlugin:
         self.exporters = exporters or []  # the capture paths asked for
         self.shapes = shapes or list(DEFAULT_SHAPES)
         self.declared = declared or []  # every behaviour known, selected or not
+        self.rewrite_failures: List[str] = []  # the rewrites found not equivalent, each a message
+
+    def pytest_sessionstart(self, session):
+        self.check_rewrites()
+
+    def check_rewrites(self) -> None:
+        """The eager equivalence check of the selected behaviours' rewrites
+        (each looked up among every behaviour declared), written as a test
+        is: started, a failure line per rewrite not equivalent, finished. A
+        resumed stream that already finished it does not write it again, but
+        the check runs (the declaration records carry its verdicts)."""
+        from exportmatrix_suite.rewrites import TEST, check_all, failure_line
+
+        originals = [b for b in REGISTRY if b.rewrites]
+        if not originals:
+            return
+        written = TEST not in self.recorder.already_finished
+        if written:
+            self.recorder.write("started", {"test": TEST, "time": time.time(), "cell": None})
+        by_id = {b.id: b for b in self.declared}
+        failed = [checked for checked in check_all(originals, self.declared) if checked.failed]
+        self.rewrite_failures = [checked.message() for checked in failed]
+        if written:
+            for checked in failed:
+                self.recorder.write("failure", failure_line(checked, by_id.get(checked.original)))
+            self.recorder.write("finished", {"test": TEST})
 
     def pytest_generate_tests(self, metafunc):
         if not set(CELL_AXES) <= set(metafunc.fixturenames):
@@ -393,8 +423,11 @@ class MatrixPlugin:
 
     def pytest_sessionfinish(self, session, exitstatus):
         self.keep_other_selections()
-        if self.case_file_errors and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-            # a case file was left out: the run is not all that was asked of it
+        if (self.case_file_errors or self.rewrite_failures) and session.exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.NO_TESTS_COLLECTED,
+        ):
+            # a case file was left out, or a rewrite is not what it claims: the run failed a check
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         recorder = self.recorder
         end = {"observations": recorder.observations, "reused": recorder.reused, "exitstatus": int(session.exitstatus)}
@@ -406,6 +439,10 @@ class MatrixPlugin:
             terminalreporter.section("exportmatrix: case files not loaded", red=True)
             for problem in self.case_file_errors:
                 terminalreporter.line(problem["error"], red=True)
+        if self.rewrite_failures:
+            terminalreporter.section("exportmatrix: rewrites not equivalent in eager", red=True)
+            for message in self.rewrite_failures:
+                terminalreporter.line(message, red=True)
 
 
 def _plugin(request) -> MatrixPlugin:
