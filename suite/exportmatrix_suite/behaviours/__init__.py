@@ -16,4 +16,10 @@ from exportmatrix_suite.declare import REGISTRY
 
 BEHAVIOURS = REGISTRY  # the same list: behaviours loaded later (--exportmatrix-behaviours) join it
 
+_UNKNOWN = [(b.id, r.id) for b in REGISTRY for r in b.rewrites if r.id not in {known.id for known in REGISTRY}]
+if _UNKNOWN:  # the catalogue's rewrites name its own behaviours (whether each is equivalent: rewrites.py)
+    raise ValueError(
+        "; ".join("behaviour %r names rewrite %r, which the catalogue does not declare" % u for u in _UNKNOWN)
+    )
+
 __all__ = ["BEHAVIOURS"]

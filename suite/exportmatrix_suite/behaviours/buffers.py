@@ -84,6 +84,7 @@ class BufferReassigned(torch.nn.Module):
     tags=("state=buffer", "change=register", "reach=direct"),
     inputs=_x,
     mutates=("buffer late",),
+    rewrites=("buffer.registered_in_init",),
 )
 class BufferRegisteredInForward(torch.nn.Module):
     def forward(self, x):
@@ -192,6 +193,7 @@ class BufferOut(torch.nn.Module):
     tags=("state=buffer", "change=data", "reach=direct"),
     inputs=_x,
     mutates=("buffer buf",),
+    rewrites=("buffer.add_", "buffer.no_grad"),
 )
 class BufferData(torch.nn.Module):
     def __init__(self) -> None:
@@ -238,3 +240,52 @@ class BufferDeleted(torch.nn.Module):
             x = x + self.buf
             del self.buf
         return x * 2
+
+
+@behaviour(
+    id="buffer.constant_add_",
+    description="forward adds a constant to a 0-dim buffer in place and uses it: self.total.add_(0.5); x + self.total",
+    tags=("state=buffer", "change=in-place", "reach=direct"),
+    inputs=_x,
+    mutates=("buffer total",),
+)
+class BufferAddConstant(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("total", torch.zeros(()))
+
+    def forward(self, x):
+        self.total.add_(0.5)
+        return x + self.total
+
+
+@behaviour(
+    id="buffer.index_set",
+    description="forward sets one element of a buffer: self.table[0] = x.sum()",
+    tags=("state=buffer", "change=index-assign", "reach=direct"),
+    inputs=_x,
+    mutates=("buffer table",),
+)
+class BufferIndexSet(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("table", torch.zeros(4))
+
+    def forward(self, x):
+        self.table[0] = x.sum()
+        return x + self.table
+
+
+@behaviour(
+    id="buffer.registered_in_init",
+    description="a buffer registered in __init__, only read in forward (buffer.register_in_forward's portable form)",
+    tags=("state=buffer", "change=none", "reach=direct", "init-only"),
+    inputs=_x,
+)
+class BufferRegisteredInInit(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("late", torch.ones(4))
+
+    def forward(self, x):
+        return x + self.late

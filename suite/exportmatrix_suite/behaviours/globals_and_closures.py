@@ -50,6 +50,7 @@ def _reset_calls() -> None:
     mutates=("global CALLS",),
     extra_reset=_reset_calls,
     extra_state=lambda module: {"global CALLS": CALLS},
+    rewrites={"step_counter.int64_add_": {"global CALLS": "buffer calls"}},
 )
 class GlobalIntRebound(torch.nn.Module):
     def forward(self, x):
@@ -79,6 +80,7 @@ def _make_counter():
     inputs=_x,
     mutates=("closure count",),
     extra_state=lambda module: {"closure count": module.read_count()},
+    rewrites={"buffer.non_persistent": {"closure count": "buffer steps"}},
 )
 class ClosureCellRebound(torch.nn.Module):
     def __init__(self) -> None:
@@ -101,6 +103,7 @@ def _reset_class_counter() -> None:
     mutates=("class attribute calls",),
     extra_reset=_reset_class_counter,
     extra_state=lambda module: {"class attribute calls": type(module).calls},
+    rewrites=("step_counter.int64_add_",),
 )
 class ClassAttributeIncremented(torch.nn.Module):
     calls = 0
@@ -145,6 +148,7 @@ def _reset_global_t() -> None:
     mutates=("global GLOBAL_T",),
     extra_reset=_reset_global_t,
     extra_state=lambda module: {"global GLOBAL_T": GLOBAL_T},
+    rewrites={"buffer.index_set": {"global GLOBAL_T": "buffer table"}},
 )
 class GlobalTensorIndexAssign(torch.nn.Module):
     def forward(self, x):
@@ -164,6 +168,7 @@ def _reset_class_tensor() -> None:
     mutates=("class attribute shared",),
     extra_reset=_reset_class_tensor,
     extra_state=lambda module: {"class attribute shared": type(module).shared},
+    rewrites={"buffer.add_": {"class attribute shared": "buffer buf"}},
 )
 class ClassTensorInPlace(torch.nn.Module):
     shared = torch.zeros(4)
@@ -193,6 +198,7 @@ def _make_accumulator():
     inputs=_x4,
     mutates=("closure acc",),
     extra_state=lambda module: {"closure acc": module.read_acc()},
+    rewrites={"buffer.add_": {"closure acc": "buffer buf"}},
 )
 class ClosureTensorInPlace(torch.nn.Module):
     def __init__(self) -> None:

@@ -38,6 +38,7 @@ class KVCacheIndexCopy(torch.nn.Module):
     tags=("state=buffer", "change=index-assign", "reach=direct", "kv-cache"),
     inputs=_x,
     mutates=("buffer k", "attribute pos"),
+    rewrites=("kv_cache.tensor_position",),
 )
 class KVCachePythonPosition(torch.nn.Module):
     def __init__(self) -> None:
@@ -57,6 +58,7 @@ class KVCachePythonPosition(torch.nn.Module):
     tags=("state=container-attribute", "change=in-place", "reach=container-element", "reach=loop", "kv-cache"),
     inputs=_x,
     mutates=("attribute caches",),
+    rewrites=("kv_cache.stacked_layers",),
 )
 class KVCacheListOfLayers(torch.nn.Module):
     def __init__(self) -> None:
@@ -85,6 +87,45 @@ class KVCacheDictGrows(torch.nn.Module):
     def forward(self, x):
         self.cache["k"] = torch.cat([self.cache["k"], x[None]])
         return self.cache["k"].sum(dim=0)
+
+
+@behaviour(
+    id="kv_cache.tensor_position",
+    description="a KV-cache buffer written at a position kept in an int64 buffer: "
+    "self.k.index_copy_(0, self.pos, x[None]); self.pos.add_(1)",
+    tags=("state=buffer", "change=in-place", "reach=direct", "kv-cache"),
+    inputs=_x,
+    mutates=("buffer k", "buffer pos"),
+)
+class KVCacheTensorPosition(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("k", torch.zeros(8, 4))
+        self.register_buffer("pos", torch.zeros(1, dtype=torch.int64))
+
+    def forward(self, x):
+        self.k.index_copy_(0, self.pos, x[None])
+        self.pos.add_(1)
+        return self.k.sum(dim=0)
+
+
+@behaviour(
+    id="kv_cache.stacked_layers",
+    description="per-layer caches as rows of one buffer: for each layer, self.caches[i].add_(x)",
+    tags=("state=buffer", "change=in-place", "reach=loop", "kv-cache"),
+    inputs=_x,
+    mutates=("buffer caches",),
+)
+class KVCacheStackedLayers(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("caches", torch.zeros(2, 4))
+
+    def forward(self, x):
+        for i in range(self.caches.shape[0]):
+            self.caches[i].add_(x * (i + 1))
+            x = x + self.caches[i]
+        return x
 
 
 # -- exponential moving averages -------------------------------------------------
@@ -184,6 +225,7 @@ class RunningStatsTrainingOnly(torch.nn.Module):
     tags=("state=buffer", "change=in-place", "reach=direct", "step-counter"),
     inputs=_x,
     mutates=("buffer step",),
+    rewrites=("step_counter.int64_step_add_",),
 )
 class StepCounterInt64Buffer(torch.nn.Module):
     def __init__(self) -> None:
@@ -204,6 +246,7 @@ class StepCounterInt64Buffer(torch.nn.Module):
     tags=("state=scalar-attribute", "change=rebind", "reach=python-if", "step-counter"),
     inputs=_x,
     mutates=("attribute step",),
+    rewrites=("step_counter.where_branch",),
 )
 class StepCounterWarmupBranch(torch.nn.Module):
     def __init__(self) -> None:
@@ -216,6 +259,59 @@ class StepCounterWarmupBranch(torch.nn.Module):
         else:
             y = x + 1
         self.step += 1
+        return y
+
+
+@behaviour(
+    id="step_counter.int64_step_add_",
+    description="an int64 step buffer incremented with add_ (not +=) and used: self.step.add_(1); return x * self.step",
+    tags=("state=buffer", "change=in-place", "reach=direct", "step-counter"),
+    inputs=_x,
+    mutates=("buffer step",),
+)
+class StepCounterInt64BufferAdd(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("step", torch.zeros((), dtype=torch.int64))
+
+    def forward(self, x):
+        self.step.add_(1)
+        return x * self.step
+
+
+@behaviour(
+    id="step_counter.int64_add_",
+    description="an int64 step buffer incremented with add_ and used: self.calls.add_(1); return x + self.calls",
+    tags=("state=buffer", "change=in-place", "reach=direct", "step-counter"),
+    inputs=_x,
+    mutates=("buffer calls",),
+)
+class StepCounterInt64Add(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("calls", torch.zeros((), dtype=torch.int64))
+
+    def forward(self, x):
+        self.calls.add_(1)
+        return x + self.calls
+
+
+@behaviour(
+    id="step_counter.where_branch",
+    description="an int64 step buffer picks the result with torch.where: "
+    "y = torch.where(self.step < 1, x * 2, x + 1); self.step.add_(1)",
+    tags=("state=buffer", "change=in-place", "reach=direct", "step-counter"),
+    inputs=_x,
+    mutates=("buffer step",),
+)
+class StepCounterWhereBranch(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("step", torch.zeros((), dtype=torch.int64))
+
+    def forward(self, x):
+        y = torch.where(self.step < 1, x * 2, x + 1)
+        self.step.add_(1)
         return y
 
 
@@ -362,6 +458,7 @@ class CacheMemoOnce(torch.nn.Module):
     tags=("state=tensor-attribute", "change=in-place", "reach=direct"),
     inputs=_x,
     mutates=("attribute acc",),
+    rewrites={"buffer.helper_method": {"attribute acc": "buffer total"}},
 )
 class TensorAttributeInPlace(torch.nn.Module):
     def __init__(self) -> None:
@@ -379,6 +476,7 @@ class TensorAttributeInPlace(torch.nn.Module):
     tags=("state=tensor-attribute", "change=index-assign", "reach=direct"),
     inputs=_x,
     mutates=("attribute table",),
+    rewrites=("buffer.index_set",),
 )
 class TensorAttributeIndexAssign(torch.nn.Module):
     def __init__(self) -> None:
@@ -399,6 +497,7 @@ class TensorAttributeIndexAssign(torch.nn.Module):
     tags=("state=container-attribute", "change=rebind", "reach=direct"),
     inputs=_x,
     mutates=("attribute state",),
+    rewrites=("rnn.hidden_buffer_copy_",),
 )
 class RnnHiddenTupleCarry(torch.nn.Module):
     def __init__(self) -> None:
@@ -410,6 +509,25 @@ class RnnHiddenTupleCarry(torch.nn.Module):
         c = 0.5 * c + torch.tanh(x + h)
         h = torch.tanh(c)
         self.state = (h, c)
+        return h
+
+
+@behaviour(
+    id="rnn.hidden_buffer_copy_",
+    description="a stateful RNN carry kept in one buffer (row 0: h, row 1: c), overwritten with copy_ each call",
+    tags=("state=buffer", "change=copy", "reach=direct"),
+    inputs=_x,
+    mutates=("buffer state",),
+)
+class RnnHiddenBufferCopy(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("state", torch.zeros(2, 4))
+
+    def forward(self, x):
+        c = 0.5 * self.state[1] + torch.tanh(x + self.state[0])
+        h = torch.tanh(c)
+        self.state.copy_(torch.stack([h, c]))
         return h
 
 

@@ -16,6 +16,7 @@ def _x() -> tuple:
     inputs=_x,
     seed_test="test_module_attribute_mutation_violation_positive_1",
     mutates=("attribute a",),
+    rewrites=("attr.tensor_reassign_in_init",),
 )
 class TensorAttributeReassigned(torch.nn.Module):
     def __init__(self) -> None:
@@ -86,6 +87,7 @@ class LocalVariableRebound(torch.nn.Module):
     seed_test="test_module_attribute_mutation_violation_negative_4",
     warmup_calls=1,
     mutates=("attribute a",),
+    rewrites=("attr.tensor_reassign_in_init",),
 )
 class TensorAttributeReassignedAfterEagerCall(TensorAttributeReassigned):
     pass

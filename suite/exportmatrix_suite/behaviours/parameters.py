@@ -68,6 +68,7 @@ class ParameterRequiresGradToggled(torch.nn.Module):
     tags=("state=parameter", "change=data", "reach=direct"),
     inputs=_x,
     mutates=("parameter w",),
+    rewrites=("param.no_grad_add_",),
 )
 class ParameterDataUpdate(torch.nn.Module):
     def __init__(self) -> None:
@@ -146,3 +147,22 @@ class ParameterDeleted(torch.nn.Module):
             x = x * self.w
             del self.w
         return x + 1
+
+
+@behaviour(
+    id="param.no_grad_add_",
+    description="forward updates a weight in place under torch.no_grad() (param.data_update's portable form): "
+    "self.w.add_(x.mean())",
+    tags=("state=parameter", "change=no-grad", "reach=direct"),
+    inputs=_x,
+    mutates=("parameter w",),
+)
+class ParameterNoGradAdd(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.ones(4))
+
+    def forward(self, x):
+        with torch.no_grad():
+            self.w.add_(x.mean())
+        return x * self.w

@@ -21,6 +21,10 @@ def _x4() -> tuple:
     tags=("state=scalar-attribute", "change=rebind", "reach=direct", "step-counter"),
     inputs=_x,
     mutates=("attribute calls",),
+    rewrites={
+        "step_counter.int64_step_add_": {"attribute calls": "buffer step"},
+        "buffer.non_persistent": {"attribute calls": "buffer steps"},
+    },
 )
 class IntCounter(torch.nn.Module):
     def __init__(self) -> None:
@@ -38,6 +42,7 @@ class IntCounter(torch.nn.Module):
     tags=("state=scalar-attribute", "change=rebind", "reach=direct"),
     inputs=_x,
     mutates=("attribute total",),
+    rewrites=("buffer.constant_add_",),
 )
 class FloatCounter(torch.nn.Module):
     def __init__(self) -> None:
@@ -72,6 +77,7 @@ class ListAppend(torch.nn.Module):
     tags=("state=container-attribute", "change=container-update", "reach=direct", "step-counter"),
     inputs=_x,
     mutates=("attribute stats",),
+    rewrites={"step_counter.int64_add_": {"attribute stats": "buffer calls"}},
 )
 class DictUpdate(torch.nn.Module):
     def __init__(self) -> None:

@@ -27,6 +27,7 @@ def _ones() -> tuple:
     inputs=_x,
     mutates=("buffer buf",),
     upstream=("pytorch/pytorch#111676",),
+    rewrites=("buffer.add_",),
 )
 class BufferAugmentedAssign(torch.nn.Module):
     def __init__(self) -> None:
@@ -46,6 +47,7 @@ class BufferAugmentedAssign(torch.nn.Module):
     inputs=_x,
     mutates=("buffer buf",),
     upstream=("pytorch/pytorch#131679",),
+    rewrites=("buffer.add_",),
 )
 class BufferToSameDtypeInPlace(torch.nn.Module):
     def __init__(self) -> None:
@@ -115,6 +117,7 @@ def _no_custom_op():
     mutates=("buffer buf",),
     unavailable=_no_custom_op,
     upstream=("pytorch/pytorch#129372",),
+    rewrites=("buffer.add_",),
 )
 class BufferCustomOp(torch.nn.Module):
     def __init__(self) -> None:
@@ -196,6 +199,7 @@ class FunctionalCallWritesBack(torch.nn.Module):
     inputs=_x,
     mutates=("buffer first",),  # named_buffers() lists the tensor once, under its first name
     upstream=("pytorch/pytorch#122824",),
+    rewrites={"buffer.add_": {"buffer first": "buffer buf"}},
 )
 class TwoBufferNamesOneTensor(torch.nn.Module):
     def __init__(self) -> None:
@@ -297,6 +301,7 @@ def _reset_steps() -> None:
     mutates=("global STEPS",),
     extra_reset=_reset_steps,
     extra_state=lambda module: {"global STEPS": STEPS},
+    rewrites={"buffer.non_persistent": {"global STEPS": "buffer steps"}},
 )
 class GlobalConstantUpdate(torch.nn.Module):
     def forward(self, x):
@@ -325,6 +330,7 @@ def _raise_factor(module) -> None:
     extra_state=lambda module: {"class attribute factor": type(module).factor},
     between_calls=_raise_factor,
     upstream=("pytorch/pytorch#176851", "pytorch/pytorch#124357"),
+    rewrites=("buffer.filled_between_calls",),
 )
 class ScaledByClassAttribute(torch.nn.Module):
     factor = 1.0
@@ -345,11 +351,53 @@ def _replace_offset(module) -> None:
     inputs=_x,
     between_calls=_replace_offset,
     upstream=("pytorch/pytorch#115774", "pytorch/pytorch#111785"),
+    rewrites=("buffer.copied_between_calls",),
 )
 class TensorReplacedBetweenCalls(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.offset = torch.ones(4)
+
+    def forward(self, x):
+        return x + self.offset
+
+
+def _fill_factor(module) -> None:
+    module.factor.fill_(10.0)
+
+
+@behaviour(
+    id="buffer.filled_between_calls",
+    description="the user fills a buffer forward reads between the two calls (mod.factor.fill_(10.0))",
+    tags=("state=buffer", "change=between-calls", "reach=direct"),
+    inputs=_x,
+    between_calls=_fill_factor,
+)
+class ScaledByBuffer(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("factor", torch.ones(()))
+
+    def forward(self, x):
+        return x * self.factor
+
+
+def _copy_offset(module) -> None:
+    module.offset.copy_(torch.full((4,), 5.0))
+
+
+@behaviour(
+    id="buffer.copied_between_calls",
+    description="the user overwrites a buffer forward reads between the two calls "
+    "(mod.offset.copy_(torch.full((4,), 5.0)))",
+    tags=("state=buffer", "change=between-calls", "reach=direct"),
+    inputs=_x,
+    between_calls=_copy_offset,
+)
+class OffsetBufferCopiedBetweenCalls(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("offset", torch.ones(4))
 
     def forward(self, x):
         return x + self.offset
