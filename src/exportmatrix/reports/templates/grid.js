@@ -159,6 +159,16 @@
     list.appendChild(detail);
   }
 
+  // sentences, one a line (a kind of difference each): a list, not JSON
+  function addLines(list, name, lines) {
+    if (!lines || lines.length === 0) { return; }
+    list.appendChild(make("dt", null, name));
+    var detail = make("dd"), items = make("ul");
+    lines.forEach(function (line) { items.appendChild(make("li", null, line)); });
+    detail.appendChild(items);
+    list.appendChild(detail);
+  }
+
   function select(element) {
     document.querySelectorAll("td.selected").forEach(function (td) { td.classList.remove("selected"); });
     if (element && element.tagName === "TD") { element.classList.add("selected"); }
@@ -187,6 +197,13 @@
       row(error, ["error", ev.error.type || ""], false);
       row(error, ["message", ev.error.message || ""], false);
     }
+    // a big model's differences read by kind first (every kind, none cut), then one by one below
+    var summary = byId("ev-summary");
+    summary.textContent = "";
+    addLines(summary, "differences by kind", (ev.difference_groups || []).map(function (g) { return g.summary; }));
+    addLines(summary, "within numerics (judged against a float64 run)", (ev.numerics || []).map(function (g) { return g.summary; }));
+    addField(summary, "no float64 reference", ev.float64_reference);
+    addField(summary, "switched on for the comparison", ev.switches);
     var differences = byId("ev-differences");
     differences.tBodies[0].textContent = "";
     var found = Array.isArray(ev.differences) ? ev.differences : [];
@@ -210,10 +227,6 @@
     var fields = byId("ev-fields");
     fields.textContent = "";
     addField(fields, "reason", ev.reason);
-    addField(fields, "differences by kind", (ev.difference_groups || []).map(function (g) { return g.summary; }));
-    addField(fields, "within numerics (judged against a float64 run)", (ev.numerics || []).map(function (g) { return g.summary; }));
-    addField(fields, "no float64 reference", ev.float64_reference);
-    addField(fields, "switched on for the comparison", ev.switches);
     addField(fields, "changed by capture", ev.changed_by_capture);
     addField(fields, "left registered by the failed capture (removed before the next cell)", ev.left_by_capture);
     addField(fields, "warnings", (ev.warnings || []).map(text));
