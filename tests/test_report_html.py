@@ -54,7 +54,8 @@ def matrix(tmp_path):
 
 def panel_fields(browser):
     """The open cell panel's evidence fields, each name followed by its value."""
-    return [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#ev-summary dt, #ev-summary dd, #ev-fields dt, #ev-fields dd")]
+    found = browser.find_elements(By.CSS_SELECTOR, "#ev-summary dt, #ev-summary dd, #ev-fields dt, #ev-fields dd")
+    return [row.text for row in found]
 
 
 def test_the_page_in_a_real_browser(matrix, browser, tmp_path, root):
