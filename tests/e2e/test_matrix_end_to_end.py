@@ -329,7 +329,7 @@ def test_the_ci_fan_out_gives_the_same_matrix_as_one_machine(run, root, config, 
         shutil.copytree(job / "envs", downloaded / ("env-" + session))  # as download-artifact lays them out
     merged = tmp_path / "merged"
     done = subprocess.run(
-        [sys.executable, "-m", "exportmatrix", "aggregate", "--results", str(merged), "--from", str(downloaded)],
+        [sys.executable, "-m", "exportmatrix", "aggregate", "--results", str(merged), "--streams", str(downloaded)],
         capture_output=True,
         text=True,
     )
