@@ -216,21 +216,29 @@ def test_the_plugin_writes_the_check_as_a_test_with_a_failure_line_the_host_read
 
 
 ROOT = Path(__file__).resolve().parents[2]
-# a Python with torch: the one named, else the newest environment nox built here
-NAMED = os.environ.get("EXPORTMATRIX_TORCH_PYTHON")
-BUILT = sorted(ROOT.glob(".nox/torch-*/bin/python"), key=lambda p: [int(n) for n in re.findall(r"\d+", p.parts[-3])])
-REAL_TORCH = (
-    Path(NAMED)
-    if NAMED
-    else next((p for p in reversed(BUILT) if list(p.parents[1].glob("lib/*/site-packages/torch"))), None)
-)
 
 
-@pytest.mark.skipif(REAL_TORCH is None, reason="no Python with torch here (set EXPORTMATRIX_TORCH_PYTHON)")
+def _release(python: Path) -> list:
+    return [int(n) for n in re.findall(r"\d+", python.parts[-3])]
+
+
+def real_torch():
+    """A Python with torch: the one named, else the newest environment nox
+    built here, looked up when the test runs (in CI the end-to-end tests,
+    which run first, have built them by then)."""
+    named = os.environ.get("EXPORTMATRIX_TORCH_PYTHON")
+    if named:
+        return Path(named)
+    built = sorted(ROOT.glob(".nox/torch-*/bin/python"), key=_release)
+    return next((p for p in reversed(built) if list(p.parents[1].glob("lib/*/site-packages/torch"))), None)
+
+
 def test_every_rewrite_of_the_catalogue_is_equivalent_in_a_real_torch():
     """Where a Python with torch is at hand (EXPORTMATRIX_TORCH_PYTHON, or an
     environment nox built), every rewrite the catalogue declares is checked."""
-    python = REAL_TORCH
+    python = real_torch()
+    if python is None:
+        pytest.skip("no Python with torch here (set EXPORTMATRIX_TORCH_PYTHON, or run the end-to-end tests first)")
     script = (
         "import exportmatrix_suite.behaviours as c\n"
         "from exportmatrix_suite.rewrites import check_all\n"
