@@ -3,9 +3,7 @@ and line; each behaviour records its file and a hash of it, while its key
 holds only its own code. Plain-Python case files, no torch needed."""
 
 import hashlib
-import sys
 import textwrap
-import types
 
 import pytest
 from exportmatrix_suite import keys, reproducer
@@ -32,18 +30,11 @@ class BuiltIn:
 
 
 @pytest.fixture
-def registry(monkeypatch):
+def registry(empty_registry):
     """REGISTRY with one stand-in built-in ("buffer.add_"), restored
-    afterwards; the real catalogue (which needs torch) is not imported."""
-    monkeypatch.setitem(sys.modules, "exportmatrix_suite.behaviours", types.ModuleType("exportmatrix_suite.behaviours"))
-    before, modules = list(REGISTRY), set(sys.modules)
+    afterwards (conftest.py: empty_registry)."""
     behaviour(id="buffer.add_", description="the built-in", tags=("buffer",), inputs=lambda: (1.0,))(BuiltIn)
-    yield REGISTRY
-    REGISTRY[:] = before
-    for name in set(sys.modules) - modules:
-        del sys.modules[name]
-    reproducer._file_tree.cache_clear()
-    keys._BEHAVIOUR_KEYS.clear()
+    return empty_registry
 
 
 def write(folder, name, text):

@@ -5,12 +5,10 @@ before anything is installed. Plain-Python case files, no torch needed."""
 
 import ast
 import sys
-import types
 from pathlib import Path
 
 import pytest
 from exportmatrix_suite import declarations as parser
-from exportmatrix_suite import keys, reproducer
 from exportmatrix_suite.cases import load_case_file
 from exportmatrix_suite.declare import REGISTRY
 
@@ -49,16 +47,9 @@ def case_file(folder, name, imports, decorator):
 
 
 @pytest.fixture
-def registry(monkeypatch):
-    """REGISTRY as the test found it, afterwards; the real catalogue (which needs torch) is not imported."""
-    monkeypatch.setitem(sys.modules, "exportmatrix_suite.behaviours", types.ModuleType("exportmatrix_suite.behaviours"))
-    before, modules = list(REGISTRY), set(sys.modules)
-    yield REGISTRY
-    REGISTRY[:] = before
-    for name in set(sys.modules) - modules:
-        del sys.modules[name]
-    reproducer._file_tree.cache_clear()
-    keys._BEHAVIOUR_KEYS.clear()
+def registry(empty_registry):
+    """REGISTRY as the test found it, afterwards (conftest.py: empty_registry)."""
+    return empty_registry
 
 
 @pytest.mark.parametrize("form", sorted(FORMS))
